@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,6 +31,38 @@ class Settings(BaseSettings):
     # --- HTTP ----------------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
+
+    # --- queue / workers / webhooks / metrics (owned by the queue engineer, service/jobs + service/worker)
+    redis_socket_timeout: float = Field(10.0, gt=0, description="must exceed the XREADGROUP BLOCK time (2 s)")
+    redis_health_check_interval: int = Field(15, ge=0, description="PING connections idle longer than this")
+    job_lease_seconds: float = Field(60.0, gt=0, description="PEL idle time after which a job is reclaimed")
+    heartbeat_interval_seconds: float = Field(10.0, gt=0, description="lease renewal period (keep lease >= 4x)")
+    sweep_interval_seconds: float = Field(15.0, gt=0, description="how often an idle slot looks for expired leases")
+    max_attempts: int = Field(3, ge=1, description="starts before a job goes to the dead-letter stream")
+    job_max_runtime_seconds: float = Field(3600.0, gt=0, description="solver time limit when a job sets none")
+    job_timeout_grace_seconds: float = Field(30.0, ge=0, description="time limit + this = hard kill, TIMEOUT")
+    cancel_grace_seconds: float = Field(10.0, ge=0, description="graceful stop before SIGKILL on cancel/timeout")
+    progress_interval_seconds: float = Field(1.0, gt=0, description="at most one progress write per this")
+    reconcile_interval_seconds: float = Field(300.0, gt=0, description="re-add queued jobs lost from the stream")
+    solver_threads: int = Field(1, ge=1, description="CP-SAT search workers per solve")
+    solver_entrypoint: str = Field(
+        "service.solver.engine:solve_document", description="module:function the solver child process calls"
+    )
+    webhook_signing_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key for X-NGRS-Signature")
+    webhook_allow_private: bool = Field(False, description="allow http:// and private/loopback webhook targets")
+    webhook_max_attempts: int = Field(8, ge=1, description="deliveries before a webhook event is dead-lettered")
+    webhook_backoff_base_seconds: float = Field(2.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(600.0, gt=0)
+    webhook_timeout_seconds: float = Field(10.0, gt=0)
+    metrics_enabled: bool = Field(False, description="publish backlog and job metrics to CloudWatch")
+    metrics_namespace: str = "NGRS/Solver"
+    metrics_queue_metric: str = "QueueLength"
+    metrics_interval_seconds: float = Field(60.0, gt=0)
+    metrics_endpoint_url: str | None = Field(None, description="CloudWatch endpoint override (tests, VPC endpoints)")
+    metrics_region: str | None = Field(None, description="defaults to AWS_REGION / AWS_DEFAULT_REGION")
+    deploy_env: str = Field("local", description="CloudWatch dimension Environment")
+    ecs_agent_uri: str | None = Field(None, description="set by ECS; enables task scale-in protection")
+    ecs_protection_minutes: int = Field(60, ge=1, le=2880, description="ExpiresInMinutes; refreshed at half")
 
 
 @lru_cache(maxsize=1)
