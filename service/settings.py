@@ -64,6 +64,15 @@ class Settings(BaseSettings):
     ecs_agent_uri: str | None = Field(None, description="set by ECS; enables task scale-in protection")
     ecs_protection_minutes: int = Field(60, ge=1, le=2880, description="ExpiresInMinutes; refreshed at half")
 
+    # --- API (owned by the API engineer, service/api) ------------------------------------------
+    api_keys: SecretStr | None = Field(None, description="comma-separated API keys accepted in X-API-Key")
+    api_keys_secret_id: str | None = Field(
+        None, description='Secrets Manager id holding {"keys": [...]} or a comma list; read at startup'
+    )
+    max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="request body cap; larger -> 413")
+    cors_origins: str = Field("", description="comma-separated origins allowed by CORS; empty = CORS off")
+    api_redis_timeout_seconds: float = Field(3.0, gt=0, description="/ready and request Redis deadline -> 503")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
