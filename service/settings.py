@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="request body cap; larger -> 413")
     cors_origins: str = Field("", description="comma-separated origins allowed by CORS; empty = CORS off")
-    api_redis_timeout_seconds: float = Field(3.0, gt=0, description="/ready and request Redis deadline -> 503")
+    api_redis_timeout_seconds: float = Field(5.0, gt=0, description="/ready and request Redis deadline -> 503")
 
 
 @lru_cache(maxsize=1)
