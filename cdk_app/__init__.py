@@ -1,0 +1,1 @@
+"""CDK application package: per-environment config, app assembly, cdk-nag registration, offline diff."""

@@ -1,0 +1,96 @@
+"""Every acknowledged cdk-nag (AwsSolutions) finding, each on the narrowest construct and with its reason.
+
+checkov skips are recorded next to the resource (CloudFormation metadata `checkov.skip`) by
+`record_checkov_skips` below, so the template itself carries each exception and its reason.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
+from constructs import IConstruct
+
+from stacks.constructs.runtime import PUT_METRIC_DATA_REASON
+
+if TYPE_CHECKING:
+    from cdk_app.app import Deployment
+
+SECRET_ROTATION_REASON = (
+    "No Secrets Manager rotation: ElastiCache cannot consume a rotated AUTH token automatically (no "
+    "SecretTargetAttachment for replication groups); API keys and the webhook key are shared with clients. "
+    "Rotation is a documented manual procedure (docs/runbook.md, 'Rotating secrets')."
+)
+ECR_AUTH_REASON = (
+    "ecr:GetAuthorizationToken has no resource-level permissions (AWS requires Resource '*'); image pulls "
+    "themselves are limited to the CDK container-assets repository."
+)
+
+ENV_VARS_REASON = (
+    "Only non-secret settings are plain environment variables (endpoint, prefix, sizes, metric names); "
+    "every secret is injected from Secrets Manager through the task definition's secrets."
+)
+
+
+def ack(scope: IConstruct, rule_id: str, reason: str) -> None:
+    """Acknowledge `rule_id` (e.g. 'AwsSolutions-SMG4' or a granular 'AwsSolutions-IAM5[...]') on scope."""
+    Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+def acknowledge_findings(deployment: "Deployment") -> None:
+    data, service, cfg = deployment.data, deployment.service, deployment.config
+
+    for secret in (data.redis.auth_secret, data.secrets.api_keys, data.secrets.webhook_signing):
+        ack(secret, "AwsSolutions-SMG4", SECRET_ROTATION_REASON)
+
+    rg = data.redis.replication_group
+    ack(
+        rg,
+        "AwsSolutions-AEC5",
+        "Port 6379 is kept: the port is not a security control here; the SG admits only the API and worker "
+        "SGs, TLS is required and AUTH is enforced. Clients and docs use the standard port.",
+    )
+    if not cfg.redis.multi_az:
+        ack(
+            rg,
+            "AwsSolutions-AEC4",
+            f"{cfg.name}: a single Redis node to save cost (config redis.num_cache_clusters=1); prod runs "
+            "Multi-AZ with automatic failover (config validation enforces it).",
+        )
+
+    api = service.api
+    ack(api.role, "AwsSolutions-IAM5[Resource::*]", PUT_METRIC_DATA_REASON)
+    if api.runtime_name == "apprunner":
+        access_role = api.service.node.find_child("AccessRole")
+        ack(access_role, "AwsSolutions-IAM5[Resource::*]", ECR_AUTH_REASON)
+    else:
+        ack(api.task_definition.execution_role, "AwsSolutions-IAM5[Resource::*]", ECR_AUTH_REASON)
+        ack(api.task_definition, "AwsSolutions-ECS2", ENV_VARS_REASON)
+        ack(
+            api.alb_security_group,
+            "AwsSolutions-EC23",
+            "The internet-facing API load balancer must accept clients from anywhere on its listener port; "
+            "tasks behind it admit 8080 only from this SG, and every API call needs an API key.",
+        )
+        ack(
+            api.access_logs,
+            "AwsSolutions-S1",
+            "This bucket is the ALB access-log destination itself; logging it to another bucket would only "
+            "move the finding. It is private, SSL-only, SSE-S3 and expires objects.",
+        )
+
+    if service.workers is not None:
+        workers = service.workers
+        ack(workers.role, "AwsSolutions-IAM5[Resource::*]", PUT_METRIC_DATA_REASON)
+        stack = Stack.of(service)
+        cluster_id = stack.get_logical_id(service.cluster.node.default_child)  # type: ignore[arg-type]
+        partition = stack.resolve(stack.partition)
+        partition = partition if isinstance(partition, str) else "<AWS::Partition>"
+        ack(
+            workers.role,
+            f"AwsSolutions-IAM5[Resource::arn:{partition}:ecs:{cfg.region}:{cfg.account}:task/<{cluster_id}>/*]",
+            "Task scale-in protection must name the task ARN, which is only known at run time; the resource "
+            "is limited to tasks of this service's own cluster (task/<cluster>/*).",
+        )
+        ack(workers.task_definition.execution_role, "AwsSolutions-IAM5[Resource::*]", ECR_AUTH_REASON)
+        ack(workers.task_definition, "AwsSolutions-ECS2", ENV_VARS_REASON)

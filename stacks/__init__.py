@@ -1,0 +1,1 @@
+"""Stacks that only compose constructs: DataStack (stateful) and ServiceStack (stateless)."""
