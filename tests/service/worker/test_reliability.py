@@ -1,0 +1,170 @@
+"""Reliability properties 2-7, 9, 10 of DESIGN.md with real worker processes, real Redis, real signals.
+Leases are 2 s, heartbeats 0.5 s, sweeps 0.5 s (tests/conftest.py SHORT_QUEUE)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import orjson
+import pytest
+
+from worker_harness import pid_alive, standin, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def result_of(harness, job_id):
+    status, body = harness.store_call(lambda s: s.result(job_id, "tester"))
+    return status, (orjson.loads(body) if body else None)
+
+
+def test_p2_sigkill_mid_solve_is_restarted_once_with_one_result(harness):
+    a = harness.worker()
+    job_id = harness.submit(standin(3.0), webhook_url="https://example.com/hook")
+    first = harness.wait_started(job_id, 1, timeout=20)
+    victim = harness.supervisor_pid(first)
+    harness.worker()  # the survivor
+    os.kill(victim, signal.SIGKILL)  # the slot and its solver die with it (PR_SET_PDEATHSIG)
+    killed_at = time.monotonic()
+    second = harness.wait_started(job_id, 2, timeout=20)
+    assert harness.supervisor_pid(second) != victim
+    assert time.monotonic() - killed_at < 2.0 + 0.5 + 5  # lease + sweep + start-up slack
+    done = harness.wait_status(job_id, ("completed", "failed"), timeout=30)
+    assert done["status"] == "completed" and done["starts"] == "2"
+    assert result_of(harness, job_id)[1]["solverRun"]["status"] == "OPTIMAL"
+    events = harness.r.xrange(harness.keys.outbox)
+    assert [e[1][b"type"] for e in events] == [b"job.completed"]  # exactly one completion event
+    assert a.wait(5) == -signal.SIGKILL
+
+
+def test_p3_healthy_long_solve_is_started_once(harness):
+    harness.worker()
+    harness.worker()
+    job_id = harness.submit(standin(7.0))  # 3.5 leases, solver holding the GIL the whole time
+    harness.wait_started(job_id, 1, timeout=20)
+    done = harness.wait_status(job_id, ("completed", "failed"), timeout=30)
+    assert done["status"] == "completed"
+    assert done["starts"] == "1" and done["attempts"] == "1"
+
+
+def test_p4_fenced_worker_cannot_record_and_kills_its_solver(harness):
+    harness.worker()
+    job_id = harness.submit(standin(6.0))
+    first = harness.wait_started(job_id, 1, timeout=20)
+    sup = harness.supervisor_pid(first)
+    slot = int(first["consumer"].split(":")[2])
+    solvers = wait_for(lambda: harness.solver_pids(sup), 10, what="solver pid")
+    frozen = [sup, slot, *solvers]
+    for pid in frozen:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        harness.worker()
+        second = harness.wait_started(job_id, 2, timeout=20)  # lease expired, reclaimed elsewhere
+        assert harness.supervisor_pid(second) != sup
+    finally:
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
+    resumed = time.monotonic()
+    wait_for(lambda: not any(pid_alive(p) for p in solvers), 5, what="fenced solver killed")
+    assert time.monotonic() - resumed < 3.0
+    assert harness.job(job_id)["status"] == "running"  # the old owner recorded nothing
+    done = harness.wait_status(job_id, ("completed", "failed"), timeout=30)
+    assert done["status"] == "completed" and done["token"] == "2"
+    assert result_of(harness, job_id)[1]["standin"]["pid"] not in solvers
+
+
+def test_p5_poison_job_dead_letters_after_max_attempts(harness):
+    harness.worker()
+    harness.worker()
+    poison = harness.submit(standin(60.0), webhook_url="https://example.com/hook")
+    for attempt in range(1, harness.settings.max_attempts + 1):
+        job = harness.wait_started(poison, attempt, timeout=30)
+        os.kill(harness.supervisor_pid(job), signal.SIGKILL)  # "OOM-kills its worker"
+        harness.worker()
+    done = harness.wait_status(poison, ("failed", "completed"), timeout=30)
+    assert done["status"] == "failed" and done["error_code"] == "MAX_ATTEMPTS"
+    assert done["starts"] == str(harness.settings.max_attempts)
+    dead = harness.r.xrange(harness.keys.dead)
+    assert [e[1][b"job_id"].decode() for e in dead] == [poison]
+    assert [e[1][b"type"] for e in harness.r.xrange(harness.keys.outbox)] == [b"job.failed"]
+    other = harness.submit(standin(0.5))  # the queue keeps flowing
+    assert harness.wait_status(other, ("completed", "failed"), timeout=20)["status"] == "completed"
+
+
+def test_p6_cancel_queued_never_starts(harness):
+    job_id = harness.submit(standin(1.0))
+    assert harness.store_call(lambda s: s.cancel(job_id, "tester"))["status"] == "cancelled"
+    harness.worker()
+    after = harness.submit(standin(0.5))
+    assert harness.wait_status(after, ("completed", "failed"), timeout=20)["status"] == "completed"
+    job = harness.job(job_id)
+    assert job["status"] == "cancelled" and job["starts"] == "0"
+    assert harness.r.xlen(harness.keys.stream) == 0  # its entry was acked and deleted unstarted
+
+
+@pytest.mark.parametrize("ignore_stop", [False, True], ids=["graceful", "killed-after-grace"])
+def test_p6_cancel_running_stops_solver(harness, ignore_stop):
+    w = harness.worker()
+    job_id = harness.submit(standin(60.0, ignore_stop=ignore_stop))
+    harness.wait_started(job_id, 1, timeout=20)
+    solvers = wait_for(lambda: harness.solver_pids(w.pid), 10, what="solver pid")
+    st = harness.store_call(lambda s: s.cancel(job_id, "tester"))
+    assert st["status"] == "running"
+    t0 = time.monotonic()
+    done = harness.wait_status(job_id, ("cancelled", "completed", "failed"), timeout=15)
+    assert done["status"] == "cancelled"
+    wait_for(lambda: not any(pid_alive(p) for p in solvers), 5, what="solver gone")
+    limit = 0.5 + (harness.settings.cancel_grace_seconds if ignore_stop else 0) + 2.5
+    assert time.monotonic() - t0 < limit
+    assert harness.store_call(lambda s: s.result(job_id, "tester")) == ("cancelled", None)
+    nxt = harness.submit(standin(0.3))
+    assert harness.wait_status(nxt, ("completed", "failed"), timeout=10)["status"] == "completed"
+
+
+def test_p7_timeout_kills_and_worker_stays_healthy(harness):
+    w = harness.worker()
+    job_id = harness.submit(standin(60.0, ignore_stop=True, ignore_limit=True), time_limit_seconds=1.0)
+    harness.wait_started(job_id, 1, timeout=20)
+    solvers = wait_for(lambda: harness.solver_pids(w.pid), 10, what="solver pid")
+    done = harness.wait_status(job_id, ("failed", "completed", "cancelled"), timeout=15)
+    assert done["status"] == "failed" and done["error_code"] == "TIMEOUT" and done["starts"] == "1"
+    wait_for(lambda: not any(pid_alive(p) for p in solvers), 5, what="solver killed")
+    nxt = harness.submit(standin(0.3))
+    assert harness.wait_status(nxt, ("completed", "failed"), timeout=10)["status"] == "completed"
+    assert w.poll() is None
+
+
+def test_p9_sigterm_hands_job_back_without_burning_an_attempt(harness):
+    env = {"JOB_LEASE_SECONDS": "30"}  # a reclaim by lease expiry would take 30 s; the hand-off must not
+    a = harness.worker(**env)
+    job_id = harness.submit(standin(4.0))
+    first = harness.wait_started(job_id, 1, timeout=20)
+    solvers = wait_for(lambda: harness.solver_pids(a.pid), 10, what="solver pid")
+    b = harness.worker(**env)
+    wait_for(lambda: harness.store_call(lambda s: s.stats())["workers"] == 2, 20, what="second worker up")
+    os.kill(a.pid, signal.SIGTERM)
+    t0 = time.monotonic()
+    assert a.wait(15) == 0
+    assert not any(pid_alive(p) for p in solvers)
+    second = harness.wait_started(job_id, 2, timeout=10)
+    assert time.monotonic() - t0 < 10
+    assert harness.supervisor_pid(second) == b.pid != harness.supervisor_pid(first)
+    assert second["attempts"] == "1"  # the handed-back start was not counted
+    done = harness.wait_status(job_id, ("completed", "failed"), timeout=30)
+    assert done["status"] == "completed" and done["attempts"] == "1"
+
+
+def test_p10_workers_reconnect_after_redis_restart_and_client_kill(harness, redis_server):
+    harness.worker()
+    job_id = harness.submit(standin(4.0))
+    harness.wait_started(job_id, 1, timeout=20)
+    redis_server.restart()  # mid-solve; AOF keeps the queue
+    done = harness.wait_status(job_id, ("completed", "failed"), timeout=40)
+    assert done["status"] == "completed"
+    assert harness.store_call(lambda s: s.result(job_id, "tester"))[0] == "completed"
+    killed = redis_server.client().client_kill_filter(_type="normal", skipme=True)
+    assert killed >= 1
+    nxt = harness.submit(standin(0.5))
+    assert harness.wait_status(nxt, ("completed", "failed"), timeout=30)["status"] == "completed"
