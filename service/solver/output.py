@@ -43,6 +43,7 @@ def render_output(solution: Solution) -> dict:
             "startDateTime": _iso(p.shift_start(c.day, c.shift)),
             "endDateTime": _iso(p.shift_end(c.day, c.shift)),
             "grossMinutes": st.duration_minutes,
+            "hours": {"gross": round(st.duration_minutes / 60, 2)},
         })
 
     unmet = []
@@ -77,6 +78,11 @@ def render_output(solution: Solution) -> dict:
             else:
                 status = "UNAVAILABLE" if (e, d) in p.days_off else "OFF"
                 days.append({"date": p.date_of(d).isoformat(), "day": d, "status": status, "shiftCode": None})
+        weekly: dict[str, int] = defaultdict(int)
+        for d in p.days:
+            for ci in by_emp_day.get((e, d), []):
+                y, w, _ = p.date_of(d).isocalendar()
+                weekly[f"{y}-W{w:02d}"] += p.shift_types[p.covers[ci].shift].duration_minutes
         roster.append({
             "employeeId": emp.id,
             **{k: v for k, v in emp.attributes.items() if isinstance(v, (str, int, float, bool)) or v is None},
@@ -84,6 +90,7 @@ def render_output(solution: Solution) -> dict:
             "offDays": p.num_days - worked,
             "totalMinutes": minutes,
             "totalHours": round(minutes / 60, 2),
+            "weeklyHours": {k: round(v / 60, 2) for k, v in sorted(weekly.items())},
             "dailyStatus": days,
         })
 
@@ -131,6 +138,10 @@ def render_output(solution: Solution) -> dict:
             "violations": violations,
         },
     }
+    meta = p.metadata if isinstance(p.metadata, dict) else {}
+    out["warnings"] = list(meta.get("warnings", []))
+    if "publicHolidays" in meta:
+        out["publicHolidays"] = list(meta["publicHolidays"])
     if solution.conflicts is not None:
         out["infeasibility"] = {"conflictingRules": solution.conflicts}
     return out
