@@ -69,8 +69,8 @@ def _versions() -> dict:
     try:
         from service.solver.formats import ngrs
 
-        schema_version = getattr(ngrs, "SCHEMA_VERSION", None)
-    except ImportError:
+        schema_version = getattr(ngrs, "SCHEMA_VERSION", None) or ngrs.SUPPORTED_VERSIONS[-1]
+    except (ImportError, AttributeError, IndexError):
         pass
     return {
         "service": "ngrs-solver",

@@ -51,6 +51,7 @@ class LiveServer:
 
     def client(self, key: str | None = KEY_A, **kw) -> httpx.Client:
         headers = {"X-API-Key": key} if key else {}
+        headers.update(kw.pop("headers", {}))
         return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kw)
 
 
@@ -79,3 +80,41 @@ def wait_for(predicate, timeout: float, interval: float = 0.1, what: str = "cond
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
+
+
+def tiny_doc(employees: int = 3, days: int = 7, headcount: int = 1, reference: str = "API-TINY") -> dict:
+    """A valid NGRS input that solves to OPTIMAL in well under a second."""
+    return {
+        "schemaVersion": "0.98",
+        "planningReference": reference,
+        "planningHorizon": {"startDate": "2026-01-05", "endDate": f"2026-01-{4 + days:02d}"},
+        "demandItems": [{
+            "demandId": "D1",
+            "shifts": [{"shiftDetails": [{"shiftCode": "D", "start": "08:00", "end": "20:00"}]}],
+            "requirements": [{"requirementId": "R1", "headcount": headcount}],
+        }],
+        "employees": [{"employeeId": f"E{i}"} for i in range(employees)],
+    }
+
+
+def long_doc() -> dict:
+    """A valid input CP-SAT keeps improving for 20+ s on one thread (soft rules, 60 people, 28 days, D/N)."""
+    return {
+        "schemaVersion": "0.98", "planningReference": "API-LONG",
+        "planningHorizon": {"startDate": "2026-02-01", "endDate": "2026-02-28"},
+        "constraintList": [
+            {"id": "minimumOffDaysPerWeek", "enforcement": "soft", "weight": 50,
+             "params": {"minimumOffDaysPerWeek": 2}},
+            {"id": "maxConsecutiveWorkingDays", "enforcement": "soft", "weight": 30,
+             "params": {"maxConsecutiveWorkingDays": 4}},
+            {"id": "weeklyHoursCap", "enforcement": "soft", "weight": 20, "params": {"maxWeeklyHours": 44}},
+            {"id": "minRestBetweenShifts", "enforcement": "hard", "params": {"minRestHours": 12}},
+        ],
+        "demandItems": [{
+            "demandId": "D1",
+            "shifts": [{"shiftDetails": [{"shiftCode": "D", "start": "07:00", "end": "19:00"},
+                                         {"shiftCode": "N", "start": "19:00", "end": "07:00", "nextDay": True}]}],
+            "requirements": [{"requirementId": "R1", "headcount": 10}],
+        }],
+        "employees": [{"employeeId": f"E{i:03d}"} for i in range(60)],
+    }
