@@ -8,6 +8,7 @@ from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from constructs import Construct
 
 from cdk_app.config import EnvConfig
+from stacks.constructs.encryption import DataKey
 from stacks.constructs.network import Network
 from stacks.constructs.redis_queue import RedisQueue
 from stacks.constructs.secrets import AppSecrets
@@ -17,12 +18,14 @@ class DataStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: EnvConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
+        self.data_key = DataKey(self, "DataKey", env_name=config.name, removal_policy=removal).key
         self.network = Network(
             self,
             "Network",
             config=config.network,
             availability_zones=config.availability_zones,
             removal_policy=removal,
+            encryption_key=self.data_key,
         )
         self.redis = RedisQueue(
             self,
@@ -31,8 +34,11 @@ class DataStack(Stack):
             vpc=self.network.vpc,
             env_name=config.name,
             removal_policy=removal,
+            encryption_key=self.data_key,
         )
-        self.secrets = AppSecrets(self, "Secrets", env_name=config.name, removal_policy=removal)
+        self.secrets = AppSecrets(
+            self, "Secrets", env_name=config.name, removal_policy=removal, encryption_key=self.data_key
+        )
 
         CfnOutput(self, "RedisEndpoint", value=self.redis.primary_endpoint, description="Redis primary endpoint")
         CfnOutput(self, "RedisUrl", value=self.redis.url, description="REDIS_URL (TLS)")

@@ -8,6 +8,8 @@ from typing import Any
 from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_secretsmanager as sm
 from constructs import Construct
 
 from cdk_app.config import ApiRuntime, EnvConfig, Mode
@@ -15,7 +17,7 @@ from stacks.constructs.api_apprunner import AppRunnerApi
 from stacks.constructs.api_ecs import EcsApi
 from stacks.constructs.cluster import ComputeCluster
 from stacks.constructs.monitoring import Monitoring
-from stacks.constructs.runtime import base_runtime
+from stacks.constructs.runtime import base_runtime, grant_secret_decrypt
 from stacks.constructs.workers import Workers
 from stacks.data_stack import DataStack
 
@@ -47,12 +49,21 @@ class ServiceStack(Stack):
             file="service/Dockerfile",
             platform=ecr_assets.Platform.LINUX_AMD64,
         )
+        # Re-import the data key and the secrets here: grants on an imported key go into this stack's
+        # role policies instead of the key policy in DataStack (which would make the stacks cyclic).
+        data_key = kms.Key.from_key_arn(self, "DataKey", data.data_key.key_arn)
+
+        def imported(construct_id: str, secret: sm.ISecret) -> sm.ISecret:
+            return sm.Secret.from_secret_attributes(
+                self, construct_id, secret_complete_arn=secret.secret_arn, encryption_key=data_key
+            )
+
         runtime = base_runtime(
             config=config,
             redis_url=redis.url,
-            redis_auth=redis.auth_secret,
-            api_keys=data.secrets.api_keys,
-            webhook_signing=data.secrets.webhook_signing,
+            redis_auth=imported("RedisAuthSecret", redis.auth_secret),
+            api_keys=imported("ApiKeysSecret", data.secrets.api_keys),
+            webhook_signing=imported("WebhookSigningSecret", data.secrets.webhook_signing),
         )
         if mode == "distributed":
             api_runtime_env = runtime.with_env(START_WORKERS="false")
@@ -92,6 +103,7 @@ class ServiceStack(Stack):
                 cpu=config.workers.cpu if all_in_one else config.api.ecs_cpu,
                 memory_mib=config.workers.memory_mib if all_in_one else config.api.ecs_memory_mib,
                 removal_policy=removal,
+                encryption_key=data_key,
             )
         # SG-to-SG 6379, written from the compute side (the ingress lands in this stack: no cycle).
         self.api.connections.allow_to(redis.security_group, ec2.Port.tcp(redis.port), "API to Redis")
@@ -109,8 +121,16 @@ class ServiceStack(Stack):
                 image=self.image,
                 runtime=runtime,
                 removal_policy=removal,
+                encryption_key=data_key,
             )
             self.workers.connections.allow_to(redis.security_group, ec2.Port.tcp(redis.port), "workers to Redis")
+
+        # Roles that read the secrets at start-up need the data key (see grant_secret_decrypt).
+        secret_readers = [self.api.role if api_runtime == "apprunner" else self.api.task_definition.execution_role]
+        if self.workers is not None:
+            secret_readers.append(self.workers.task_definition.execution_role)
+        for reader in secret_readers:
+            grant_secret_decrypt(reader, key_arn=data.data_key.key_arn, region=config.region)
 
         self.monitoring = Monitoring(
             self,

@@ -13,6 +13,7 @@ from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -48,9 +49,11 @@ class EcsApi(Construct):
         cpu: int,
         memory_mib: int,
         removal_policy: RemovalPolicy,
+        encryption_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         https = config.certificate_arn is not None
+        self.https = https
 
         self.alb_security_group = ec2.SecurityGroup(
             self,
@@ -125,7 +128,8 @@ class EcsApi(Construct):
             ),
         )
         self.log_group = logs.LogGroup(
-            self, "Logs", retention=retention(config.log_retention_days), removal_policy=removal_policy
+            self, "Logs", retention=retention(config.log_retention_days), removal_policy=removal_policy,
+            encryption_key=encryption_key,
         )
         task.add_container(
             "api",
@@ -166,7 +170,7 @@ class EcsApi(Construct):
             deregistration_delay=Duration.seconds(30),
         )
         if https:
-            self.alb.add_listener(
+            self.listener = self.alb.add_listener(
                 "Https",
                 port=443,
                 protocol=elbv2.ApplicationProtocol.HTTPS,
@@ -178,7 +182,7 @@ class EcsApi(Construct):
             self.alb.add_redirect(source_port=80, target_port=443)
             self.url = "https://" + self.alb.load_balancer_dns_name
         else:
-            self.alb.add_listener(
+            self.listener = self.alb.add_listener(
                 "Http",
                 port=80,
                 protocol=elbv2.ApplicationProtocol.HTTP,

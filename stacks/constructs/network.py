@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -27,6 +28,7 @@ class Network(Construct):
         config: NetworkConfig,
         availability_zones: tuple[str, ...],
         removal_policy: RemovalPolicy,
+        encryption_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         self.vpc = ec2.Vpc(
@@ -51,6 +53,7 @@ class Network(Construct):
             self,
             "FlowLogs",
             retention=retention(config.flow_log_retention_days),
+            encryption_key=encryption_key,
             removal_policy=removal_policy,
         )
         self.flow_log = self.vpc.add_flow_log(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticache as elasticache
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as sm
 from constructs import Construct
@@ -32,6 +33,7 @@ class RedisQueue(Construct):
         vpc: ec2.IVpc,
         env_name: str,
         removal_policy: RemovalPolicy,
+        encryption_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         self.port = REDIS_PORT
@@ -53,6 +55,7 @@ class RedisQueue(Construct):
             "AuthToken",
             description=f"NGRS {env_name}: Redis AUTH token (REDIS_PASSWORD)",
             generate_secret_string=sm.SecretStringGenerator(exclude_punctuation=True, password_length=64),
+            encryption_key=encryption_key,
             removal_policy=removal_policy,
         )
 
@@ -71,10 +74,12 @@ class RedisQueue(Construct):
         )
 
         self.slow_log_group = logs.LogGroup(
-            self, "SlowLog", retention=retention(config.log_retention_days), removal_policy=removal_policy
+            self, "SlowLog", retention=retention(config.log_retention_days), removal_policy=removal_policy,
+            encryption_key=encryption_key,
         )
         self.engine_log_group = logs.LogGroup(
-            self, "EngineLog", retention=retention(config.log_retention_days), removal_policy=removal_policy
+            self, "EngineLog", retention=retention(config.log_retention_days), removal_policy=removal_policy,
+            encryption_key=encryption_key,
         )
 
         def log_delivery(log_type: str, group: logs.LogGroup):

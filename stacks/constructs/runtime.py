@@ -72,3 +72,16 @@ PUT_METRIC_DATA_REASON = (
     "cloudwatch:PutMetricData supports no resource-level permissions (AWS requires Resource '*'); "
     "the statement is limited by the condition cloudwatch:namespace = the service metric namespace."
 )
+
+
+def grant_secret_decrypt(role: iam.IRole, *, key_arn: str, region: str) -> None:
+    """kms:Decrypt on the data key, only when called through Secrets Manager (secret reads need it; the
+    key lives in DataStack, so the grant is written into this role's policy rather than the key policy)."""
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            sid="DecryptSecretsViaSecretsManager",
+            actions=["kms:Decrypt"],
+            resources=[key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+        )
+    )

@@ -17,6 +17,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -70,6 +71,7 @@ class Workers(Construct):
         image: ecr_assets.DockerImageAsset,
         runtime: ServiceRuntime,
         removal_policy: RemovalPolicy,
+        encryption_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         self.security_group = ec2.SecurityGroup(
@@ -119,7 +121,8 @@ class Workers(Construct):
             ),
         )
         self.log_group = logs.LogGroup(
-            self, "Logs", retention=retention(config.log_retention_days), removal_policy=removal_policy
+            self, "Logs", retention=retention(config.log_retention_days), removal_policy=removal_policy,
+            encryption_key=encryption_key,
         )
         self.task_definition.add_container(
             "worker",
