@@ -89,6 +89,18 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     wrapper = SubmitWrapper.model_json_schema(ref_template=template)
     wrapper["properties"]["input_json"] = {"$ref": "#/components/schemas/NgrsInput"}
     schemas["SubmitWrapper"] = wrapper
+    # FastAPI documents its own 422 body; ours is ErrorBody (field paths in details), so say that instead.
+    error_ref = {"$ref": "#/components/schemas/ErrorBody"}
+    for ops in doc.get("paths", {}).values():
+        for op in ops.values():
+            resp = op.get("responses", {}).get("422")
+            if resp is not None:
+                resp["content"] = {"application/json": {"schema": error_ref}}
+                if resp.get("description") == "Validation Error":
+                    resp["description"] = "VALIDATION_ERROR: a path or query parameter is invalid"
+    for name in ("HTTPValidationError", "ValidationError"):
+        if name not in str(doc.get("paths")):
+            schemas.pop(name, None)
     app.openapi_schema = doc
     return doc
 
