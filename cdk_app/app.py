@@ -13,7 +13,7 @@ cdk.json (and set from the config when absent), so synth, tests and `cdk diff --
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON = REPO_ROOT / "cdk.json"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Deployment:
     app: App
     config: EnvConfig
@@ -37,6 +37,8 @@ class Deployment:
     api_runtime: str
     data: DataStack
     service: ServiceStack
+    #: (construct path, rule/check id, reason) of every cdk-nag acknowledgement and checkov skip
+    acknowledgements: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def stacks(self) -> tuple[DataStack, ServiceStack]:

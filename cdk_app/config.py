@@ -10,11 +10,19 @@ Public API (also used by the scaling simulator):
     cfg = get_config("dev")
     cfg.workers.scaling.scale_out_steps   # ((lower, upper|None, change), ...)
 
-Scaling semantics (see `ScalingPolicyConfig`): the backlog metric (waiting + running jobs, published every
-`metric_period_seconds` with statistic `Maximum`) drives two step-scaling policies on the worker service:
-scale-out, evaluated on 1 datapoint, adds `change` tasks for the first step whose ``lower <= backlog <
-upper`` holds (upper None = no upper bound); scale-in removes `scale_in_change` task(s) only after the
-backlog has been 0 for `scale_in_evaluation_periods` consecutive periods (all datapoints must breach).
+Scaling semantics (see `ScalingPolicyConfig`): the backlog metric B (waiting + running jobs, published every
+`metric_period_seconds`, statistic `Maximum`) drives two step-scaling policies on the worker service:
+
+* scale-out works on the excess backlog E = B - D * solver_workers, D = the service's desired task count
+  (Container Insights DesiredTaskCount): jobs that no requested worker slot will take. Evaluated on
+  `scale_out_evaluation_periods` datapoint(s), it adds `change` tasks for the step whose
+  ``lower <= E < upper`` holds (upper None = open); while E stays >= the first lower bound the alarm
+  stays in ALARM and Application Auto Scaling re-applies the step after each `scale_out_cooldown_seconds`.
+  (On raw B, one long solve on one task would keep adding tasks up to max.)
+* scale-in removes `-scale_in_change` task(s) only after B has been 0 for `scale_in_evaluation_periods`
+  consecutive periods (all datapoints must breach), at most once per `scale_in_cooldown_seconds`; busy
+  tasks hold ECS task scale-in protection, so scale-in never stops a running solve.
+
 Both are clamped to [min_tasks, max_tasks] by Application Auto Scaling.
 
 Mode and API runtime are chosen per deployment by context (`-c mode=...`, `-c api_runtime=...`); the
@@ -63,8 +71,9 @@ class RedisConfig:
 class ScalingPolicyConfig:
     """Step scaling of the worker service on the backlog metric.
 
-    scale_out_steps: ((lower, upper, change), ...) with ``lower <= backlog < upper`` (upper None = open);
-        steps must be contiguous and ascending; the first lower bound is the scale-out alarm threshold.
+    scale_out_steps: ((lower, upper, change), ...) on the excess backlog E (module docstring) with
+        ``lower <= E < upper`` (upper None = open); contiguous and ascending; the first lower bound is the
+        scale-out alarm threshold.
     scale_in_change: tasks removed per scale-in action (negative).
     scale_in_evaluation_periods: the backlog must be 0 on this many consecutive periods before scale-in.
     """
@@ -78,12 +87,17 @@ class ScalingPolicyConfig:
     metric_period_seconds: int = 60
     metric_statistic: str = "Maximum"
 
-    def scale_out_change(self, backlog: float) -> int:
-        """Tasks added for a given backlog value (0 below the first step)."""
+    def scale_out_change(self, excess_backlog: float) -> int:
+        """Tasks added for a given excess backlog E (0 below the first step)."""
         for lower, upper, change in self.scale_out_steps:
-            if backlog >= lower and (upper is None or backlog < upper):
+            if excess_backlog >= lower and (upper is None or excess_backlog < upper):
                 return change
         return 0
+
+    @staticmethod
+    def excess_backlog(backlog: float, desired_tasks: int, solver_workers: int) -> float:
+        """E = backlog - desired tasks x solver slots per task (what the scale-out alarm watches)."""
+        return backlog - desired_tasks * solver_workers
 
 
 @dataclass(frozen=True)

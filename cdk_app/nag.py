@@ -16,10 +16,14 @@ from stacks.constructs.runtime import PUT_METRIC_DATA_REASON
 if TYPE_CHECKING:
     from cdk_app.app import Deployment
 
-SECRET_ROTATION_REASON = (
+AUTH_ROTATION_REASON = (
     "No Secrets Manager rotation: ElastiCache cannot consume a rotated AUTH token automatically (no "
-    "SecretTargetAttachment for replication groups); API keys and the webhook key are shared with clients. "
-    "Rotation is a documented manual procedure (docs/runbook.md, 'Rotating secrets')."
+    "SecretTargetAttachment for replication groups). Rotation is the documented two-step "
+    "ModifyReplicationGroup ROTATE/SET procedure (docs/runbook.md, 'Rotating secrets')."
+)
+CLIENT_SECRET_ROTATION_REASON = (
+    "No automatic rotation: API keys and the webhook signing key are shared with API clients / webhook "
+    "receivers, so rotation must be coordinated with them (docs/runbook.md, 'Rotating secrets')."
 )
 ECR_AUTH_REASON = (
     "ecr:GetAuthorizationToken has no resource-level permissions (AWS requires Resource '*'); image pulls "
@@ -32,13 +36,18 @@ ENV_VARS_REASON = (
 )
 
 
+_RECORD: list[tuple[str, str, str]] = []
+
+
 def ack(scope: IConstruct, rule_id: str, reason: str) -> None:
     """Acknowledge `rule_id` (e.g. 'AwsSolutions-SMG4' or a granular 'AwsSolutions-IAM5[...]') on scope."""
     Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+    _RECORD.append((scope.node.path, rule_id, reason))
 
 
 def checkov_skip(resource: CfnResource, check_id: str, comment: str) -> None:
     """Record a checkov skip on the resource itself (CloudFormation metadata `checkov.skip`)."""
+    _RECORD.append((resource.node.path, check_id, comment))
     meta = resource.get_metadata("checkov") or {}
     skips = [s for s in meta.get("skip", []) if s.get("id") != check_id]
     skips.append({"id": check_id, "comment": comment})
@@ -63,12 +72,23 @@ def record_checkov_skips(deployment: "Deployment") -> None:
                         checkov_skip(node, check_id, comment)
 
 
-def acknowledge_findings(deployment: "Deployment") -> None:
+def acknowledge_findings(deployment: "Deployment") -> list[tuple[str, str, str]]:
+    """Apply every acknowledgement and checkov skip; return them as (construct path, rule id, reason)."""
+    _RECORD.clear()
+    _apply(deployment)
+    deployment.acknowledgements.extend(_RECORD)
+    result = list(_RECORD)
+    _RECORD.clear()
+    return result
+
+
+def _apply(deployment: "Deployment") -> None:
     record_checkov_skips(deployment)
     data, service, cfg = deployment.data, deployment.service, deployment.config
 
-    for secret in (data.redis.auth_secret, data.secrets.api_keys, data.secrets.webhook_signing):
-        ack(secret, "AwsSolutions-SMG4", SECRET_ROTATION_REASON)
+    ack(data.redis.auth_secret, "AwsSolutions-SMG4", AUTH_ROTATION_REASON)
+    for secret in (data.secrets.api_keys, data.secrets.webhook_signing):
+        ack(secret, "AwsSolutions-SMG4", CLIENT_SECRET_ROTATION_REASON)
 
     rg = data.redis.replication_group
     ack(
@@ -141,3 +161,26 @@ def acknowledge_findings(deployment: "Deployment") -> None:
         )
         ack(workers.task_definition.execution_role, "AwsSolutions-IAM5[Resource::*]", ECR_AUTH_REASON)
         ack(workers.task_definition, "AwsSolutions-ECS2", ENV_VARS_REASON)
+
+
+def main() -> int:
+    """`python -m cdk_app.nag [-c env=prod ...]`: print every acknowledgement/skip as a Markdown table."""
+    import argparse
+
+    from cdk_app.app import build_app, cdk_json_context
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("-c", "--context", action="append", default=[], help="KEY=VALUE")
+    args = parser.parse_args()
+    context = cdk_json_context()
+    context.update(dict(item.split("=", 1) for item in args.context))
+    deployment = build_app(context=context, nag=False)
+    print(f"| construct ({deployment.config.name}, {deployment.mode}, {deployment.api_runtime}) | rule | reason |")
+    print("|---|---|---|")
+    for path, rule_id, reason in deployment.acknowledgements:
+        print(f"| `{path}` | `{rule_id}` | {reason} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

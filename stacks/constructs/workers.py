@@ -1,9 +1,9 @@
 """Solver workers: a Fargate service running `python -m service worker`, step-scaled on the backlog.
 
 Scaling (numbers from `WorkerConfig.scaling`): the backlog metric (NGRS/Solver QueueLength, dimension
-Environment, 60 s, Maximum) drives two step-scaling policies. Scale-out: alarm at backlog >= first step,
-one datapoint, adds tasks in growing steps. Scale-in: alarm at backlog <= 0 for N consecutive periods,
-removes one task per cooldown. No CPU target tracking: CPU says nothing about queued solves, and a
+Environment, 60 s, Maximum) drives two step-scaling policies. Scale-out: alarm when the excess backlog
+(backlog - desired tasks x SOLVER_WORKERS) >= the first step, one datapoint, adds tasks in growing steps.
+Scale-in: alarm at backlog <= 0 for N consecutive periods, removes one task per cooldown. No CPU target tracking: CPU says nothing about queued solves, and a
 CPU-driven scale-in would fight the backlog policy. Busy tasks hold ECS task scale-in protection (set by
 the worker around each job), so a scale-in never stops a running solve.
 """
@@ -160,12 +160,28 @@ class Workers(Construct):
             period_seconds=scaling.metric_period_seconds,
             statistic=scaling.metric_statistic,
         )
+        # Scale-out watches the *excess* backlog: jobs beyond what the tasks already asked for can take
+        # (backlog - desired tasks x slots). On the raw backlog, one long solve on one task would keep the
+        # alarm in ALARM and add a task every cooldown up to max. Scale-in watches the raw backlog.
+        desired = cw.Metric(
+            namespace="ECS/ContainerInsights",
+            metric_name="DesiredTaskCount",
+            dimensions_map={"ClusterName": cluster.cluster_name, "ServiceName": self.service.service_name},
+            period=Duration.seconds(scaling.metric_period_seconds),
+            statistic="Maximum",
+        )
+        self.excess_backlog = cw.MathExpression(
+            expression=f"backlog - FILL(desired, REPEAT) * {config.solver_workers}",
+            using_metrics={"backlog": metric, "desired": desired},
+            label="Excess backlog (jobs without a worker slot)",
+            period=Duration.seconds(scaling.metric_period_seconds),
+        )
         self.scalable = self.service.auto_scale_task_count(
             min_capacity=config.min_tasks, max_capacity=config.max_tasks
         )
         self.scalable.scale_on_metric(
             "BacklogScaleOut",
-            metric=metric,
+            metric=self.excess_backlog,
             scaling_steps=scale_out_intervals(config),
             adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
             cooldown=Duration.seconds(scaling.scale_out_cooldown_seconds),
