@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import threading
 
 from service.settings import Settings
 from service.worker.protection import TaskProtection
@@ -20,10 +21,14 @@ class WorkerPool:
         self.ctx = mp.get_context("spawn")
         self.stop_evt = self.ctx.Event()
         n = settings.solver_workers
+        main_thread = threading.current_thread() is threading.main_thread()
         self.busy = self.ctx.Array("b", max(n, 1), lock=False)
         self.procs = [
-            self.ctx.Process(target=slot_main, args=(settings, i, self.busy, self.stop_evt, os.getpid()),
-                             name=f"ngrs-slot-{i}")
+            self.ctx.Process(
+                target=slot_main,
+                args=(settings, i, self.busy, self.stop_evt, os.getpid(), main_thread),
+                name=f"ngrs-slot-{i}",
+            )
             for i in range(n)
         ]
         self.protection = TaskProtection(settings, self.busy)

@@ -21,7 +21,7 @@ class TaskProtection:
         self.poll = poll_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="ecs-protection", daemon=True)
-        self.state: bool | None = None
+        self.state = False  # a new task starts unprotected; PUT only on changes
 
     def start(self) -> "TaskProtection":
         if self.s.ecs_agent_uri:

@@ -29,18 +29,22 @@ def consumer_name(index: int) -> str:
     return f"{socket.gethostname()}:{os.getppid()}:{os.getpid()}:{index}:{uuid.uuid4().hex[:4]}"
 
 
-def slot_main(settings: Settings, index: int, busy, stop_evt, parent: int) -> None:
-    """Entry point of a slot process (spawned by the pool)."""
-    die_with_parent(parent)
+def slot_main(settings: Settings, index: int, busy, stop_evt, parent: int, pdeathsig: bool = True) -> None:
+    """Entry point of a slot process (spawned by the pool). PR_SET_PDEATHSIG fires when the *thread* that
+    spawned us exits, so the pool asks for it only when started from the main thread; the slot also polls
+    its parent pid either way."""
+    if pdeathsig:
+        die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop_evt.set())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s slot" + str(index) + " %(levelname)s %(message)s")
-    Slot(settings, index, busy, stop_evt).run()
+    Slot(settings, index, busy, stop_evt, parent).run()
 
 
 class Slot:
-    def __init__(self, settings: Settings, index: int, busy, stop_evt):
+    def __init__(self, settings: Settings, index: int, busy, stop_evt, parent: int | None = None):
         self.s = settings
+        self.parent = parent
         self.index = index
         self.busy = busy
         self.stop = stop_evt
@@ -53,6 +57,7 @@ class Slot:
         block_ms = int(min(2000, max(100, self.s.sweep_interval_seconds * 1000)))
         log.info("slot %s ready", self.consumer)
         while not self.stop.is_set():
+            self._check_parent()
             try:
                 self._housekeeping()
                 c = self.q.claim(block_ms)
@@ -82,6 +87,14 @@ class Slot:
             pass
         log.info("slot %s stopped", self.consumer)
 
+    def _check_parent(self, proc=None) -> None:
+        """The supervisor died (SIGKILL, OOM): die too, like the task would; the lease hands the job on."""
+        if self.parent is not None and os.getppid() != self.parent:
+            log.error("supervisor %s is gone; exiting", self.parent)
+            if proc is not None and proc.is_alive():
+                proc.kill()
+            os._exit(1)
+
     def _set_busy(self, value: bool) -> None:
         if self.busy is not None:
             self.busy[self.index] = 1 if value else 0
@@ -95,7 +108,7 @@ class Slot:
             self._last_reconcile = now
             token = uuid.uuid4().hex
             if self.q.lock("reconcile", token, self.s.reconcile_interval_seconds):
-                self.q.reconcile()
+                self.q.reconcile(older_than_s=min(30.0, self.s.reconcile_interval_seconds))
 
     # --- one job ---------------------------------------------------------------------------------
     def run_job(self, c: Claimed) -> None:
@@ -139,6 +152,7 @@ class Slot:
                 if not eof and recv.poll(0):
                     continue  # drain what the child sent before exiting
                 break
+            self._check_parent(proc)
             now = time.monotonic()
             if progress is not None and now - last_progress_write >= self.s.progress_interval_seconds:
                 try:

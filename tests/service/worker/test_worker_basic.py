@@ -3,9 +3,12 @@ at most once a second, solver errors are recorded, live slots are counted in sta
 
 from __future__ import annotations
 
+import time
+
 import orjson
 import pytest
 
+from loopback import Loopback
 from worker_harness import standin, wait_for
 
 pytestmark = pytest.mark.slow
@@ -37,3 +40,43 @@ def test_solver_error_is_recorded_as_failed(harness):
     assert done["status"] == "failed" and done["error_code"] == "SOLVER_ERROR"
     assert "stand-in solver failure" in done["error_message"]
     assert done["starts"] == "1"  # a solver error is an answer, not a crash: no retry
+
+
+def test_progress_written_at_most_once_per_interval(harness):
+    harness.worker()
+    job_id = harness.submit(standin(4.0))  # the stand-in reports progress continuously
+    harness.wait_status(job_id, "running", timeout=20)
+    seen: list[float] = []
+    deadline = time.monotonic() + 3.5
+    while time.monotonic() < deadline:
+        ts = harness.r.hget(harness.keys.job(job_id), "p_updated_at")
+        if ts and (not seen or float(ts) != seen[-1]):
+            seen.append(float(ts))
+        time.sleep(0.02)
+    assert len(seen) >= 2
+    gaps = [b - a for a, b in zip(seen, seen[1:])]
+    assert min(gaps) >= harness.settings.progress_interval_seconds * 0.95, gaps
+
+
+def test_ecs_task_protection_follows_busy_state(harness):
+    agent = Loopback()
+    try:
+        harness.worker(ECS_AGENT_URI=agent.url, ECS_PROTECTION_MINUTES=7)
+        job_id = harness.submit(standin(1.5))
+        harness.wait_status(job_id, ("completed", "failed"), timeout=20)
+        wait_for(lambda: len(agent.requests) >= 2, 10, what="protection on then off")
+    finally:
+        agent.close()
+    bodies = [orjson.loads(r.body) for r in agent.requests]
+    assert all(r.method == "PUT" and r.path == "/task-protection/v1/state" for r in agent.requests)
+    assert bodies[0] == {"ProtectionEnabled": True, "ExpiresInMinutes": 7}
+    assert bodies[1] == {"ProtectionEnabled": False}
+
+
+def test_worker_reconciler_recovers_job_lost_from_stream(harness):
+    job_id = harness.submit(standin(0.3))
+    sid = harness.r.hget(harness.keys.job(job_id), "stream_id")
+    assert harness.r.xdel(harness.keys.stream, sid) == 1  # the XADD "lost in a failover"
+    harness.worker(RECONCILE_INTERVAL_SECONDS=1)
+    done = harness.wait_status(job_id, ("completed", "failed"), timeout=20)
+    assert done["status"] == "completed" and done["stream_id"] != sid.decode()
