@@ -783,7 +783,7 @@ def _translate(m: NgrsInput, out: Analysis) -> Problem:
                 threshold = int(round(_number(c.params["weeklyThresholdHours"]) * 60))
             params = {e: (v, threshold) for e, v in params.items()}
         if params:
-            rules.append(RuleSpec(_CANONICAL[kind], hard, weight, params, source))
+            rules.append(RuleSpec(c.id, hard, weight, params, source))
 
     if pattern_of:
         offsets = {e: emps[e].rotationOffset for e in pattern_of}
@@ -792,7 +792,7 @@ def _translate(m: NgrsInput, out: Analysis) -> Problem:
             c, ci = pattern_entry
             hard = c.enforcement == "hard"
             weight = c.weight if c.weight is not None else DEFAULT_PATTERN_WEIGHT
-            rules.append(RuleSpec("workPattern", hard, weight, params, f"constraintList[{ci}]"))
+            rules.append(RuleSpec(c.id, hard, weight, params, f"constraintList[{ci}]"))
         else:
             rules.append(RuleSpec("workPattern", False, DEFAULT_PATTERN_WEIGHT, params, "default"))
 
