@@ -6,7 +6,6 @@ time_limit_seconds}`, recognised by the `input_json` key (the NGRS input never h
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -76,27 +75,18 @@ def check_options(sub: Submission, settings: Settings) -> None:
 
 
 def webhook_url_problem(url: str, allow_private: bool) -> str | None:
-    """Syntactic SSRF guard at submit time; the dispatcher re-checks the resolved address at delivery."""
+    """Submit-time SSRF guard: no credentials, no localhost names, then the dispatcher's own rules without DNS
+    (it resolves and re-checks every address at delivery time)."""
+    from service.worker.webhooks import webhook_url_problem as dispatcher_rule
+
     try:
         parts = urlsplit(url)
-        host = parts.hostname
+        host = (parts.hostname or "").lower()
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         return "webhook_url is not a valid URL"
-    if parts.scheme not in ("https", "http") or not host:
-        return "webhook_url must be an absolute https:// URL"
     if parts.username or parts.password:
         return "webhook_url must not carry credentials"
-    if allow_private:
-        return None
-    if parts.scheme != "https":
-        return "webhook_url must use https (http is allowed only with WEBHOOK_ALLOW_PRIVATE=true)"
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+    if not allow_private and (host == "localhost" or host.endswith(".localhost")):
         return "webhook_url must not point at this host"
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    if not ip.is_global:
-        return "webhook_url must not point at a private, loopback or link-local address"
-    return None
+    return dispatcher_rule(url, allow_private, resolve=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 
 from service.settings import Settings, get_settings
@@ -43,6 +44,10 @@ def serve(settings: Settings, log_level: str = "info") -> int:
         log_config=None,
     )
     server = uvicorn.Server(config)
+    # uvicorn re-raises the captured SIGTERM/SIGINT after its graceful shutdown; with these no-op handlers
+    # in place that re-raise is harmless and a clean stop exits 0 instead of dying by the signal.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     server.run()
     return 0 if server.started else 1
 
