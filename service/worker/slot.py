@@ -14,6 +14,7 @@ import uuid
 
 from redis.exceptions import ConnectionError, ReadOnlyError, TimeoutError
 
+from service.jobs.keys import GROUP
 from service.jobs.queue import Claimed, WorkerQueue
 from service.jobs.redis_client import make_sync_redis
 from service.settings import Settings
@@ -63,7 +64,7 @@ class Slot:
                 c = self.q.claim(block_ms)
                 if c is None or self.stop.is_set():
                     if c is not None:  # claimed just as we were told to stop: make it reclaimable at once
-                        self.q.r.xclaim(self.q.k.stream, "workers", self.consumer, 0, [c.stream_id],
+                        self.q.r.xclaim(self.q.k.stream, GROUP, self.consumer, 0, [c.stream_id],
                                         idle=self.q.lease_ms, justid=True)
                     continue
                 kind = self.q.start(c)
