@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from loopback import Loopback
-from worker_harness import standin, wait_for
+from worker_harness import STANDIN, standin, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -80,3 +80,42 @@ def test_worker_reconciler_recovers_job_lost_from_stream(harness):
     harness.worker(RECONCILE_INTERVAL_SECONDS=1)
     done = harness.wait_status(job_id, ("completed", "failed"), timeout=20)
     assert done["status"] == "completed" and done["stream_id"] != sid.decode()
+
+
+def test_in_process_pool_started_from_a_thread_solves_and_hands_back_on_stop(harness):
+    """The API lifespan starts the pool from a worker thread (asyncio.to_thread) and stops it on shutdown."""
+    import threading
+
+    from service.worker.pool import start_worker_pool
+
+    s = harness.settings.model_copy(update={"solver_entrypoint": STANDIN, "solver_workers": 2,
+                                            "job_lease_seconds": 30.0})
+    box = {}
+    t = threading.Thread(target=lambda: box.update(pool=start_worker_pool(s)))
+    t.start()
+    t.join()  # the starting thread is gone, as with asyncio.to_thread; the slots must live on
+    pool = box["pool"]
+    try:
+        quick = harness.submit(standin(0.3))
+        assert harness.wait_status(quick, ("completed", "failed"), timeout=20)["status"] == "completed"
+        slow = harness.submit(standin(30.0))
+        harness.wait_started(slow, 1, timeout=10)
+    finally:
+        pool.stop(timeout=10)
+    assert pool.alive() == 0
+    job = harness.job(slow)
+    assert job["status"] == "queued" and job["attempts"] == "0"  # handed back, attempt not burnt
+
+
+def test_job_metrics_sent_when_enabled(harness):
+    cw = Loopback()
+    try:
+        harness.worker(METRICS_ENABLED="true", METRICS_ENDPOINT_URL=cw.url, AWS_ACCESS_KEY_ID="test",
+                       AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="eu-west-1", DEPLOY_ENV="ci")
+        job_id = harness.submit(standin(0.3))
+        harness.wait_status(job_id, ("completed", "failed"), timeout=20)
+        wait_for(lambda: cw.requests, 10, what="PutMetricData for the job")
+    finally:
+        cw.close()
+    body = cw.requests[0].body
+    assert b"JobDurationSeconds" in body and b"JobsFailed" in body and b"NGRS/Solver" in body and b"ci" in body
