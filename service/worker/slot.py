@@ -131,6 +131,15 @@ class Slot:
         proc.start()
         send.close()
         log.info("job %s started (attempt %s, solver pid %s, limit %.1fs)", c.job_id, c.token, proc.pid, limit)
+        try:
+            self._supervise(c, proc, recv, stop_evt, t0, limit, hard_deadline)
+        finally:
+            recv.close()  # one pipe per job: never leak its fd
+            if proc.is_alive():
+                proc.kill()
+            proc.join(5)
+
+    def _supervise(self, c: Claimed, proc, recv, stop_evt, t0: float, limit: float, hard_deadline: float) -> None:
         outcome: tuple | None = None
         progress: dict | None = None
         last_progress_write = 0.0
@@ -164,6 +173,10 @@ class Slot:
                     pass
             if now >= next_beat:
                 next_beat = now + self.s.heartbeat_interval_seconds
+                try:
+                    self.q.beat_slot()  # stay counted as a live worker during long solves
+                except REDIS_DOWN:
+                    pass
                 try:
                     owner, cancel = self.q.heartbeat(c)
                 except REDIS_DOWN as e:

@@ -1,11 +1,12 @@
 """A stand-in solver entry point for worker tests that need a solve of a controlled length or a misbehaving
 solve (ignores its stop event or time limit). It runs real pure-Python CPU work in the solver child and
 holds the GIL, like a native solve that never releases it. Selected with SOLVER_ENTRYPOINT; the document is
-`{"standin": {"seconds": S, "ignore_stop": bool, "fail": bool}}`."""
+`{"standin": {"seconds": S, "ignore_stop": bool, "ignore_limit": bool, "fail": bool, "crash": bool}}`."""
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 
@@ -21,6 +22,8 @@ def solve_document(doc, *, time_limit=None, workers=1, on_progress=None, stop=No
         seconds = min(seconds, time_limit)
     if spec.get("fail"):
         raise RuntimeError("stand-in solver failure")
+    if spec.get("crash"):  # dies like an OOM-killed or segfaulting native solver
+        os.kill(os.getpid(), signal.SIGKILL)
     t0 = time.monotonic()
     solutions = 0
     status = "OPTIMAL"

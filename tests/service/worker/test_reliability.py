@@ -20,6 +20,20 @@ def result_of(harness, job_id):
     return status, (orjson.loads(body) if body else None)
 
 
+def test_p1_accepted_job_survives_redis_restart_and_idempotent_repost_starts_once(harness, redis_server):
+    job_id = harness.submit(standin(0.5), idempotency_key="req-1")
+    redis_server.restart()  # nothing was running yet; the AOF must hold the job and its stream entry
+    harness.worker()
+    done = harness.wait_status(job_id, ("completed", "failed"), timeout=30)
+    assert done["status"] == "completed"
+    again, created = harness.store_call(
+        lambda s: s.submit(document=standin(0.5), owner="tester", idempotency_key="req-1"))
+    assert (again, created) == (job_id, False)
+    assert harness.r.xlen(harness.keys.stream) == 0  # no entry exists that could start a second solve
+    assert harness.job(job_id)["starts"] == "1"
+    assert harness.store_call(lambda s: s.stats())["total_jobs"] == 1
+
+
 def test_p2_sigkill_mid_solve_is_restarted_once_with_one_result(harness):
     a = harness.worker()
     job_id = harness.submit(standin(3.0), webhook_url="https://example.com/hook")
@@ -91,6 +105,17 @@ def test_p5_poison_job_dead_letters_after_max_attempts(harness):
     assert [e[1][b"type"] for e in harness.r.xrange(harness.keys.outbox)] == [b"job.failed"]
     other = harness.submit(standin(0.5))  # the queue keeps flowing
     assert harness.wait_status(other, ("completed", "failed"), timeout=20)["status"] == "completed"
+
+
+def test_p5_solver_crash_is_retried_then_dead_lettered_and_worker_survives(harness):
+    w = harness.worker()
+    job_id = harness.submit(standin(1.0, crash=True))
+    done = harness.wait_status(job_id, ("failed", "completed"), timeout=40)
+    assert done["status"] == "failed" and done["error_code"] == "MAX_ATTEMPTS"
+    assert done["starts"] == str(harness.settings.max_attempts)
+    nxt = harness.submit(standin(0.3))
+    assert harness.wait_status(nxt, ("completed", "failed"), timeout=20)["status"] == "completed"
+    assert w.poll() is None
 
 
 def test_p6_cancel_queued_never_starts(harness):
