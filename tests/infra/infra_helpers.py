@@ -2,26 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import re
-from typing import Any
-
-HASH_RE = re.compile(r"[0-9a-f]{64}")
-
-
-def mask_hashes(value: Any) -> Any:
-    """Replace every 64-hex asset hash (asset paths, S3 keys, image tags) with a placeholder."""
-    return json.loads(HASH_RE.sub("<ASSET_HASH>", json.dumps(value)))
-
-
-def stable_template(template: dict) -> dict:
-    """The template without CDK version metadata, hashes masked: what snapshots and diff baselines hold."""
-    t = json.loads(json.dumps(template))
-    t.get("Resources", {}).pop("CDKMetadata", None)
-    t.get("Conditions", {}).pop("CDKMetadataAvailable", None)
-    if "Conditions" in t and not t["Conditions"]:
-        del t["Conditions"]
-    return mask_hashes(t)
+from cdk_app.snapshot import mask_hashes, stable_template  # noqa: F401  (re-exported for the tests)
 
 
 def resources(template: dict, type_name: str) -> dict[str, dict]:
