@@ -21,6 +21,7 @@ from service.api.limits import BodySizeLimit
 from service.api.models import SubmitWrapper
 from service.api.store import close_store
 from service.settings import Settings, get_settings
+from service.ui import router as ui_router
 
 log = logging.getLogger("service.api")
 
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, *, keyring: KeyRing | None = No
     install_error_handlers(app)
     app.include_router(routes_meta.router)
     app.include_router(routes_jobs.router)
+    app.include_router(ui_router)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:
         app.add_middleware(
