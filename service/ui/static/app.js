@@ -1,6 +1,6 @@
 // NGRS solver UI: submit an input, follow the job over SSE (fetch + stream reader, so the API key goes in
 // a header: EventSource cannot send one), cancel, and render the result as a roster grid.
-// The key lives in sessionStorage only (gone when the tab closes); no cookies, no localStorage.
+// The key lives in sessionStorage only (gone when the tab closes): no cookies, no localStorage at all
 "use strict";
 
 const KEY_STORE = "ngrs.apiKey";
@@ -242,10 +242,16 @@ function drawChart() {
   const tmax = Math.max(1, ...pts.map((p) => p.t));
   const x = (t) => L + (W - L - R) * (t / tmax);
   const y = (v) => H - B - (H - B - T) * ((slog(v) - lo) / (hi - lo));
+  // Step lines (a value holds until the next solution) plus a dot per update, so one point still shows.
   const line = (key, cls) => {
-    const coords = pts.filter((p) => p[key] !== null && p[key] !== undefined).map((p) => `${x(p.t).toFixed(1)},${y(p[key]).toFixed(1)}`);
-    if (coords.length === 1) coords.push(coords[0].replace(/^[^,]+/, (W - R).toFixed(1)));
-    if (coords.length) svg.appendChild(svgEl("polyline", { points: coords.join(" "), class: cls }));
+    const own = pts.filter((p) => p[key] !== null && p[key] !== undefined);
+    const coords = [];
+    own.forEach((p, i) => {
+      if (i > 0) coords.push(`${x(p.t).toFixed(1)},${y(own[i - 1][key]).toFixed(1)}`);
+      coords.push(`${x(p.t).toFixed(1)},${y(p[key]).toFixed(1)}`);
+    });
+    if (coords.length > 1) svg.appendChild(svgEl("polyline", { points: coords.join(" "), class: cls }));
+    for (const p of own) svg.appendChild(svgEl("circle", { cx: x(p.t).toFixed(1), cy: y(p[key]).toFixed(1), r: 3, class: `${cls} dot` }));
   };
   line("bnd", "bnd");
   line("obj", "obj");
@@ -316,6 +322,10 @@ function weekday(iso) {
 function renderResult(res) {
   $("result-section").hidden = false;
   const run = res.solverRun || {};
+  if (run.solutionsFound !== undefined) {
+    showProgress({ solutions: run.solutionsFound, objective: run.objective, best_bound: run.bestBound,
+                   elapsed_seconds: run.durationSeconds });
+  }
   const cov = res.coverage || {};
   const unmet = res.unmetDemand || [];
   const missing = unmet.reduce((n, u) => n + (u.missing || 0), 0);
