@@ -55,8 +55,6 @@ def example(name: str) -> dict:
     return json.loads((EXAMPLES / name).read_text())
 
 
-
-
 class Stack:
     def __init__(self, redis_url: str, *, events_first: bool = False, workers: bool = True):
         self.settings = Settings(
