@@ -60,7 +60,13 @@ def run(args: argparse.Namespace) -> int:
     limit = args.time_limit if args.time_limit is not None else (problem.time_limit_seconds or 60.0)
     workers = args.workers if args.workers is not None else 2
 
+    from service.progress import ProgressPrinter  # on a terminal: one live bar instead of a line per solution
+
+    tty_bar = None if args.quiet or not sys.stderr.isatty() else ProgressPrinter(sys.stderr, time_limit=limit)
+
     def progress(p: Progress) -> None:
+        if tty_bar is not None:
+            return tty_bar.update(p)
         if not args.quiet:
             print(f"[{p.elapsed:7.2f}s] solution {p.solutions}: objective {p.objective:g}, bound {p.best_bound:g}",
                   file=sys.stderr, flush=True)
@@ -78,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"solving {args.file}: {len(problem.employees)} employees, {problem.num_days} days, "
               f"{len(problem.covers)} covers, limit {limit:g} s, {workers} workers", file=sys.stderr)
     solution = solve_problem(problem, time_limit=limit, workers=workers, on_progress=progress, stop=stop)
+    if tty_bar is not None:
+        tty_bar.finish()
     signal.signal(signal.SIGINT, previous)
     out = render_output(solution)
     text = json.dumps(out, separators=(",", ":")) if args.compact else json.dumps(out, indent=2)
