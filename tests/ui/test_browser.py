@@ -149,3 +149,20 @@ def test_errors_are_shown_with_field_paths(page, stack):
     page.click("#submit")
     expect(submit_error).to_contain_text("UNAUTHORIZED")
     assert page.locator("#job-section").is_hidden()
+
+
+def test_polling_takes_over_when_the_event_stream_is_unavailable(page, stack):
+    blocked: list[str] = []
+
+    def refuse(route):
+        blocked.append(route.request.url)
+        route.fulfill(status=503, content_type="application/json",
+                      body='{"error": {"code": "REDIS_UNAVAILABLE", "message": "test", "details": []}}')
+
+    page.route("**/solve/async/*/events", refuse)
+    open_ui(page, stack)
+    job_id = submit(page, example("ngrs_tiny.json"))
+    expect(page.locator("#job-status")).to_have_text("completed", timeout=60_000)
+    expect(page.locator("#roster tbody tr.employee")).to_have_count(5)
+    assert blocked and blocked[0].endswith(f"/solve/async/{job_id}/events")
+    assert page.js_errors == []

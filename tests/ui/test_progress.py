@@ -60,3 +60,34 @@ def test_isatty_decides_the_mode_by_default():
 
     assert ProgressPrinter(Tty()).tty is True
     assert ProgressPrinter(io.StringIO()).tty is False
+
+
+def test_solve_cli_draws_the_bar_on_a_terminal_and_plain_lines_otherwise(tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from stack import EXAMPLES, REPO
+
+    cmd = [sys.executable, "-m", "service", "solve", str(EXAMPLES / "ngrs_tiny.json"), "--time-limit", "2",
+           "-o", str(tmp_path / "out.json")]
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=slave, cwd=REPO)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # EIO once the child has closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(60) == 0
+    tty_text = b"".join(chunks).decode()
+    assert "\r[" in tty_text and "solutions=1" in tty_text, tty_text
+    piped = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert piped.returncode == 0
+    assert "\r" not in piped.stderr and "solution 1:" in piped.stderr
