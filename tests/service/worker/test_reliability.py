@@ -35,22 +35,22 @@ def test_p1_accepted_job_survives_redis_restart_and_idempotent_repost_starts_onc
 
 
 def test_p2_sigkill_mid_solve_is_restarted_once_with_one_result(harness):
-    a = harness.worker()
+    workers = [harness.worker(), harness.worker()]
+    wait_for(lambda: harness.store_call(lambda s: s.stats())["workers"] == 2, 30, what="both workers up")
     job_id = harness.submit(standin(3.0), webhook_url="https://example.com/hook")
     first = harness.wait_started(job_id, 1, timeout=20)
     victim = harness.supervisor_pid(first)
-    harness.worker()  # the survivor
-    os.kill(victim, signal.SIGKILL)  # the slot and its solver die with it (PR_SET_PDEATHSIG)
+    os.kill(victim, signal.SIGKILL)  # the slot and its solver die with it
     killed_at = time.monotonic()
     second = harness.wait_started(job_id, 2, timeout=20)
     assert harness.supervisor_pid(second) != victim
-    assert time.monotonic() - killed_at < 2.0 + 0.5 + 5  # lease + sweep + start-up slack
+    assert time.monotonic() - killed_at < 2.0 + 0.5 + 3  # lease + sweep + slack
     done = harness.wait_status(job_id, ("completed", "failed"), timeout=30)
     assert done["status"] == "completed" and done["starts"] == "2"
     assert result_of(harness, job_id)[1]["solverRun"]["status"] == "OPTIMAL"
     events = harness.r.xrange(harness.keys.outbox)
     assert [e[1][b"type"] for e in events] == [b"job.completed"]  # exactly one completion event
-    assert a.wait(5) == -signal.SIGKILL
+    assert [w.pid for w in workers if w.poll() == -signal.SIGKILL] == [victim]
 
 
 def test_p3_healthy_long_solve_is_started_once(harness):
@@ -65,7 +65,7 @@ def test_p3_healthy_long_solve_is_started_once(harness):
 
 def test_p4_fenced_worker_cannot_record_and_kills_its_solver(harness):
     harness.worker()
-    job_id = harness.submit(standin(6.0))
+    job_id = harness.submit(standin(12.0))  # still mid-solve when it resumes
     first = harness.wait_started(job_id, 1, timeout=20)
     sup = harness.supervisor_pid(first)
     slot = int(first["consumer"].split(":")[2])
@@ -82,8 +82,9 @@ def test_p4_fenced_worker_cannot_record_and_kills_its_solver(harness):
             os.kill(pid, signal.SIGCONT)
     resumed = time.monotonic()
     wait_for(lambda: not any(pid_alive(p) for p in solvers), 5, what="fenced solver killed")
-    assert time.monotonic() - resumed < 3.0
+    assert time.monotonic() - resumed < 4.0  # killed (H = 0.5 s), not finished: it had ~7 s of work left
     assert harness.job(job_id)["status"] == "running"  # the old owner recorded nothing
+    assert "lease lost to another worker" in harness.logs()
     done = harness.wait_status(job_id, ("completed", "failed"), timeout=30)
     assert done["status"] == "completed" and done["token"] == "2"
     assert result_of(harness, job_id)[1]["standin"]["pid"] not in solvers
@@ -141,7 +142,7 @@ def test_p6_cancel_running_stops_solver(harness, ignore_stop):
     done = harness.wait_status(job_id, ("cancelled", "completed", "failed"), timeout=15)
     assert done["status"] == "cancelled"
     wait_for(lambda: not any(pid_alive(p) for p in solvers), 5, what="solver gone")
-    limit = 0.5 + (harness.settings.cancel_grace_seconds if ignore_stop else 0) + 2.5
+    limit = 0.5 + (harness.settings.cancel_grace_seconds if ignore_stop else 0) + 5.0
     assert time.monotonic() - t0 < limit
     assert harness.store_call(lambda s: s.result(job_id, "tester")) == ("cancelled", None)
     nxt = harness.submit(standin(0.3))
@@ -164,7 +165,7 @@ def test_p7_timeout_kills_and_worker_stays_healthy(harness):
 def test_p9_sigterm_hands_job_back_without_burning_an_attempt(harness):
     env = {"JOB_LEASE_SECONDS": "30"}  # a reclaim by lease expiry would take 30 s; the hand-off must not
     a = harness.worker(**env)
-    job_id = harness.submit(standin(4.0))
+    job_id = harness.submit(standin(60.0))  # far longer than the test: only a hand-off can restart it
     first = harness.wait_started(job_id, 1, timeout=20)
     solvers = wait_for(lambda: harness.solver_pids(a.pid), 10, what="solver pid")
     b = harness.worker(**env)
@@ -177,8 +178,8 @@ def test_p9_sigterm_hands_job_back_without_burning_an_attempt(harness):
     assert time.monotonic() - t0 < 10
     assert harness.supervisor_pid(second) == b.pid != harness.supervisor_pid(first)
     assert second["attempts"] == "1"  # the handed-back start was not counted
-    done = harness.wait_status(job_id, ("completed", "failed"), timeout=30)
-    assert done["status"] == "completed" and done["attempts"] == "1"
+    assert harness.store_call(lambda s: s.cancel(job_id, "tester"))["status"] == "running"
+    assert harness.wait_status(job_id, ("cancelled", "failed"), timeout=15)["attempts"] == "1"
 
 
 def test_p10_workers_reconnect_after_redis_restart_and_client_kill(harness, redis_server):
