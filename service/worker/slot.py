@@ -218,7 +218,17 @@ class Slot:
             self.q.release(c, count_attempt=True)
 
     def _finish(self, c: Claimed, status: str, t0: float, **kw) -> None:
-        outcome = self.q.finish(c, status, **kw)
+        # A finished solve is worth more retries than one command's budget; the script is idempotent, and if
+        # the lease lapses meanwhile the fencing check makes it return 'lost' (another worker re-runs it).
+        for attempt in range(3):
+            try:
+                outcome = self.q.finish(c, status, **kw)
+                break
+            except REDIS_DOWN as e:
+                if attempt == 2:
+                    raise
+                log.warning("recording job %s failed (%s); retrying", c.job_id, e)
+                time.sleep(1.0)
         duration = time.monotonic() - t0
         log.info("job %s %s in %.1fs (%s)", c.job_id, status, duration, outcome)
         if outcome == "ok" and self.s.metrics_enabled:
