@@ -11,9 +11,13 @@ NODE_STAMP := node_modules/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: install run test test-fast synth diff bench lint-infra clean
+.PHONY: install chromium run test test-fast synth diff bench lint-infra clean
 
-install: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
+install: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) chromium
+
+# Debian's chromium for the browser tests (tests/ui); a no-op when /usr/bin/chromium exists.
+chromium:
+	bash tests/ui/ensure_chromium.sh
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
