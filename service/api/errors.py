@@ -149,10 +149,34 @@ async def _api_error(request: Request, exc: ApiError):
     return error_json(exc.status_code, exc.code, exc.message, exc.details, exc.headers, **exc.extra)
 
 
+def _allowed_methods(request: Request) -> str:
+    """Methods of every operation on this path, from the OpenAPI document: Starlette's 405 names only the
+    first route that matched the path (GET and DELETE on /solve/async/{job_id} are separate routes)."""
+    import re
+
+    app = request.app
+    table = getattr(app.state, "allow_table", None)
+    if table is None:
+        table = []
+        for template, ops in app.openapi().get("paths", {}).items():
+            pattern = re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)) + "$")
+            methods = {m.upper() for m in ops}
+            table.append(("{" not in template, pattern, methods | ({"HEAD"} if "GET" in methods else set())))
+        app.state.allow_table = table
+    path = request.url.path
+    hits = [(static, m) for static, p, m in table if p.match(path)]
+    if any(static for static, _ in hits):  # a fixed path (/solve/async/stats) wins over a template, as in routing
+        hits = [h for h in hits if h[0]]
+    return ", ".join(sorted(set().union(*[m for _, m in hits] or [set()])))
+
+
 async def _http_error(request: Request, exc: StarletteHTTPException):
     code = _STATUS_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").lower()
-    return error_json(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    return error_json(exc.status_code, code, message, headers=headers or None)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError):

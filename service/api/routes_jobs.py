@@ -201,7 +201,18 @@ async def cancel(request: Request, response: Response, job_id: str = JobId,
     "/{job_id}/events",
     summary="Server-sent events: `status` on every change of status or progress, until the job ends",
     response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}, **_NOT_FOUND, **_COMMON},
+    responses={
+        200: {
+            "description": "`event: status` with a JobStatus as data; `event: error` with {code, message}",
+            "content": {"text/event-stream": {"schema": {"anyOf": [
+                {"$ref": "#/components/schemas/JobStatus"},
+                {"type": "object", "required": ["code", "message"],
+                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+            ]}}},
+        },
+        **_NOT_FOUND,
+        **_COMMON,
+    },
 )
 async def job_events(request: Request, job_id: str = JobId, owner: str = Depends(require_owner)):
     store = get_store(request)

@@ -118,12 +118,26 @@ _BODY_DOC = {
 }
 
 
+# /validate reports on any JSON value (a non-object is an INVALID_TYPE error in a 200 report).
+_VALIDATE_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"anyOf": [{"$ref": "#/components/schemas/NgrsInput"},
+                                     {"$ref": "#/components/schemas/SubmitWrapper"}, {}]}
+            }
+        },
+    }
+}
+
+
 @router.post(
     "/validate",
     response_model=ValidationReportModel,
     tags=["service"],
     summary="Validate an NGRS input without queuing it (200 with errors and warnings for any JSON body)",
-    openapi_extra=_BODY_DOC,
+    openapi_extra=_VALIDATE_BODY_DOC,
     responses={
         401: {**_ERR, "description": "UNAUTHORIZED"},
         413: {**_ERR, "description": "PAYLOAD_TOO_LARGE"},

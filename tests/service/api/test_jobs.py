@@ -85,5 +85,7 @@ def test_stats_has_exactly_the_documented_fields_and_no_job_ids(client):
 
 
 def test_method_not_allowed_uses_error_format(client):
-    r = client.put("/solve/async/stats")
+    r = client.put("/solve/async/0123")
     assert r.status_code == 405 and r.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+    assert set(r.headers["allow"].split(", ")) == {"GET", "HEAD", "DELETE"}  # both routes on this path
+    assert client.put("/solve/async").headers["allow"] == "POST"
