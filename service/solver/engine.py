@@ -97,41 +97,63 @@ def solve_problem(
     explain_infeasible: bool = True,
     log: bool = False,
 ) -> Solution:
-    """Solve `problem`; stop early when `stop` is set (the best roster so far is kept)."""
+    """Solve `problem`; stop early when `stop` is set (the best roster so far is kept).
+
+    The search (see `search.py`) is a full CP-SAT solve, then large neighbourhood search on the same
+    model for the rest of the time limit; `on_progress` gets every new incumbent with its objective.
+    """
+    from service.solver.search import Search
+
     t0 = time.monotonic()
     limit = time_limit if time_limit is not None else problem.time_limit_seconds
     ctx = build(problem)
-    solver = make_solver(limit, workers, log=log)
-    callback = _Callback(on_progress, t0)
 
-    watcher_done = threading.Event()
-    stopped = {"flag": False}
+    built = time.monotonic() - t0  # the time limit is for the search, as CP-SAT's was
 
-    def watch() -> None:
-        while not watcher_done.wait(0.1):
-            if stop is not None and stop.is_set():
-                stopped["flag"] = True
-                solver.stop_search()
-                return
+    def report(n: int, objective: float, bound: float | None, elapsed: float) -> None:
+        if on_progress is not None:
+            on_progress(Progress(n, objective, bound, elapsed + built))
 
-    watcher = threading.Thread(target=watch, name="solve-stop-watcher", daemon=True) if stop else None
-    if watcher:
-        watcher.start()
-    try:
-        status = solver.solve(ctx.model, callback)
-    finally:
-        watcher_done.set()
-        if watcher:
-            watcher.join()
-
-    solution = _decode(ctx, solver, status, callback, time.monotonic() - t0)
-    solution.stopped = stopped["flag"]
+    search = Search(ctx, time_limit=limit, workers=workers, report=report, stop=stop, log=log)
+    result = search.run()
+    if result.first_solution_seconds is not None:
+        result.first_solution_seconds += built
+    if result.best_solution_seconds is not None:
+        result.best_solution_seconds += built
+    solution = _decode_result(ctx, result, time.monotonic() - t0)
     if solution.status == "INFEASIBLE" and explain_infeasible:
         from service.solver.explain import explain_infeasibility
 
         remaining = None if limit is None else max(5.0, limit)
         solution.conflicts = explain_infeasibility(problem, time_limit=remaining, workers=workers)
     return solution
+
+
+def _decode_result(ctx: BuildContext, result, wall: float) -> Solution:
+    from service.solver.search import _term_value
+
+    sol = Solution(
+        problem=ctx.problem,
+        status=result.status,
+        objective=result.objective if result.values is not None else None,
+        best_bound=result.best_bound if result.values is not None else None,
+        wall_seconds=wall,
+        first_solution_seconds=result.first_solution_seconds,
+        best_solution_seconds=result.best_solution_seconds,
+        solutions_found=result.solutions,
+        stopped=result.stopped,
+    )
+    if result.values is None:
+        return sol
+    vals = result.values
+    sol.assignments = sorted(k for k, v in ctx.x.items() if vals[v.index])
+    out = []
+    for t in ctx.terms:
+        amount = int(_term_value(t.var, vals))
+        if amount and t.weight:
+            out.append(Violation(t.rule, amount * t.weight, amount, t.employee, t.day, t.detail))
+    sol.violations = out
+    return sol
 
 
 def _decode(ctx: BuildContext, solver: cp_model.CpSolver, status: int, cb: _Callback, wall: float) -> Solution:

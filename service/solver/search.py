@@ -1,0 +1,449 @@
+"""Search strategy on top of the CP-SAT model of a `BuildContext`.
+
+1. **Full solve** for a share of the time: CP-SAT with tuned parameters finds a first roster and the
+   global lower bound; small instances end here, proven optimal.
+2. **Large neighbourhood search** for the rest: repeatedly free a neighbourhood of assignment
+   variables (a window of days for all or some employees, a group of employees over all or part of
+   the horizon, or a window around the costliest days), fix every other `x[e, c]` to the incumbent by
+   tightening its domain in a private copy of the model, hint the incumbent, and re-solve for a short
+   time. Better (or equal, for plateau moves) rosters replace the incumbent. Neighbourhood sizes adapt:
+   grown when sub-problems are solved to optimality, shrunk when they time out. With two or more
+   workers the LNS runs that many single-worker threads, each on its own model copy, so two cores
+   explore two neighbourhoods at once instead of racing on one.
+3. The incumbent is always complete and feasible for the whole model (fixed values come from it), so
+   stopping at any moment returns a valid roster. `stop` (a threading.Event) stops the running
+   sub-solve within ~0.1 s; progress is reported on every new incumbent with its objective.
+
+It only touches the decision variables `ctx.x`, so it works for every input format (NGRS and Curtois).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ortools.sat.python import cp_model
+
+from service.solver.builder import BuildContext
+
+
+@dataclass
+class SearchResult:
+    status: str  # OPTIMAL / FEASIBLE / INFEASIBLE / MODEL_INVALID / UNKNOWN
+    objective: float | None
+    best_bound: float | None
+    values: list[int] | None  # value of every model variable in the incumbent
+    first_solution_seconds: float | None = None
+    best_solution_seconds: float | None = None
+    solutions: int = 0
+    stopped: bool = False
+    stats: dict = field(default_factory=dict)
+
+
+# (solutions found, incumbent objective, best bound, elapsed seconds)
+ReportFn = Callable[[int, float, float | None, float], None]
+
+
+def tune(params, workers: int, time_limit: float | None, *, log: bool = False) -> None:
+    params.num_workers = max(1, int(workers))
+    if time_limit is not None:
+        params.max_time_in_seconds = max(0.01, float(time_limit))
+    params.log_search_progress = log
+
+
+class Search:
+    def __init__(self, ctx: BuildContext, *, time_limit: float | None, workers: int = 1,
+                 report: ReportFn | None = None, stop: threading.Event | None = None, log: bool = False,
+                 seed: int = 0, full_share: float = 0.2, lns: bool = True, start: float | None = None,
+                 sub_params: dict | None = None, sub_time: float | None = None, kinds: list[str] | None = None,
+                 dtime_limit: float | None = None, sub_dtime: float = 1.0, full_in_lns: bool = True):
+        self.ctx = ctx
+        self.time_limit = time_limit
+        self.workers = max(1, int(workers))
+        self.report = report
+        self.stop_event = stop
+        self.log = log
+        self.rng = random.Random(seed)
+        self.full_share = full_share
+        self.lns = lns
+        # Deterministic mode (experiments): budgets in CP-SAT deterministic time, load-independent.
+        self.dtime_limit = dtime_limit
+        self.sub_dtime = sub_dtime
+        self.dtime_used = 0.0
+        self.proven = False  # the phase-2 full solve proved the incumbent optimal
+        self.full_in_lns = full_in_lns
+        self.kinds = list(kinds) if kinds else ["days", "employees", "costly", "repair"]
+        self.sub_params = {"symmetry_level": 0, "linearization_level": 2} if sub_params is None else sub_params
+        self.sub_time_opt = sub_time
+        self.t0 = time.monotonic() if start is None else start  # time_limit counts from here
+        self.lock = threading.Lock()
+        self.active: set[cp_model.CpSolver] = set()
+        self.stopped = False
+        self.done = threading.Event()
+        # incumbent
+        self.values: list[int] | None = None
+        self.objective: float | None = None
+        self.bound: float | None = None
+        self.first: float | None = None
+        self.best_time: float | None = None
+        self.solutions = 0
+        self.stats = defaultdict(int)
+        self._index_x()
+
+    # ------------------------------------------------------------------------------------- basics
+    def elapsed(self) -> float:
+        return time.monotonic() - self.t0
+
+    def remaining(self) -> float:
+        if self.time_limit is None:
+            return math.inf
+        return self.time_limit - self.elapsed()
+
+    def should_stop(self) -> bool:
+        if self.proven:
+            return True
+        if self.dtime_limit is not None and self.dtime_used >= self.dtime_limit:
+            return True
+        return self.stopped or self.remaining() <= 0.05
+
+    def _watch(self) -> None:
+        # Keeps stopping whatever sub-solve is running once stop is set, so a sub-solve that starts
+        # just after the event cannot outlive it by more than one poll.
+        while not self.done.wait(0.05):
+            if self.stop_event is not None and self.stop_event.is_set():
+                self.stopped = True
+                with self.lock:
+                    for s in list(self.active):
+                        s.stop_search()
+
+    def _index_x(self) -> None:
+        p = self.ctx.problem
+        self.x_items: list[tuple[int, int, int]] = []  # (var index, employee, day)
+        for (e, ci), var in self.ctx.x.items():
+            self.x_items.append((var.index, e, p.covers[ci].day))
+        self.by_emp: dict[int, list[int]] = defaultdict(list)
+        self.by_day: dict[int, list[int]] = defaultdict(list)
+        for k, (_, e, d) in enumerate(self.x_items):
+            self.by_emp[e].append(k)
+            self.by_day[d].append(k)
+        self.employees = sorted(self.by_emp)
+        self.cover_index = {c.id: ci for ci, c in enumerate(p.covers)}
+        self.num_days = p.num_days
+
+    def _accept(self, values: list[int], objective: float, source: str) -> bool:
+        """Record `values` as the incumbent when it is better; report progress. Thread-safe."""
+        with self.lock:
+            if self.objective is not None and objective >= self.objective - 1e-9:
+                return False
+            now = self.elapsed()
+            self.values = values
+            self.objective = objective
+            self.solutions += 1
+            if self.first is None:
+                self.first = now
+            self.best_time = now
+            self.stats[f"improve_{source}"] += 1
+            report = self.report
+            args = (self.solutions, objective, self.bound, now)
+        if report is not None:
+            report(*args)
+        return True
+
+    # ------------------------------------------------------------------------------- full solve
+    def _full_solve(self, limit: float, *, first_only: bool = False, workers: int | None = None,
+                    model: cp_model.CpModel | None = None, dtime: float | None = None) -> int:
+        search = self
+
+        class Cb(cp_model.CpSolverSolutionCallback):
+            def on_solution_callback(self) -> None:
+                bound = self.best_objective_bound
+                with search.lock:
+                    search.bound = bound if search.bound is None else max(search.bound, bound)
+                obj = self.objective_value
+                if search.objective is None or obj < search.objective - 1e-9:
+                    search._accept(list(self.response_proto.solution), obj, "full")
+
+        solver = cp_model.CpSolver()
+        tune(solver.parameters, workers or self.workers, limit, log=self.log)
+        if first_only:
+            solver.parameters.stop_after_first_solution = True
+        if self.dtime_limit is not None:
+            solver.parameters.max_deterministic_time = dtime if dtime is not None else self.dtime_limit * self.full_share
+            solver.parameters.max_time_in_seconds = 1e9
+        model = model or self.ctx.model
+        if self.values is not None:
+            self._set_hint(model.proto, self.values)
+        with self.lock:
+            self.active.add(solver)
+        if self.stopped:
+            solver.stop_search()
+        try:
+            status = solver.solve(model, Cb())
+        finally:
+            with self.lock:
+                self.active.discard(solver)
+            model.clear_hints()
+        self.dtime_used += solver.deterministic_time
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            with self.lock:
+                b = solver.best_objective_bound
+                self.bound = b if self.bound is None else max(self.bound, b)
+            vals = list(solver.response_proto.solution)
+            self._accept(vals, solver.objective_value, "full")
+        return status
+
+    @staticmethod
+    def _set_hint(proto, values: list[int]) -> None:
+        proto.solution_hint.vars.clear()
+        proto.solution_hint.values.clear()
+        proto.solution_hint.vars.extend(range(len(values)))
+        proto.solution_hint.values.extend(values)
+
+    # ---------------------------------------------------------------------------------- LNS
+    def _neighbourhood(self, size: float, kind: str, values: list[int], rng: random.Random) -> set[int]:
+        """Positions in `x_items` to free. `size` in (0, 1] is the target share of x variables."""
+        n_emp = len(self.employees)
+        H = self.num_days
+        target = max(1, int(size * len(self.x_items)))
+        if kind == "days":
+            # window of days, all employees when it fits, else a random subset of employees
+            per_day = max(1, len(self.x_items) // max(1, H))
+            w = max(1, min(H, round(target / per_day)))
+            if w >= 3 or n_emp <= 1:
+                d0 = rng.randint(0, H - w)
+                days = range(d0, d0 + w)
+                return {k for d in days for k in self.by_day[d]}
+            w = min(H, 3)
+            frac = target / (per_day * w)
+            emps = set(rng.sample(self.employees, max(1, int(frac * n_emp))))
+            d0 = rng.randint(0, H - w)
+            return {k for d in range(d0, d0 + w) for k in self.by_day[d] if self.x_items[k][1] in emps}
+        if kind == "employees":
+            per_emp = max(1, len(self.x_items) // max(1, n_emp))
+            k_emp = max(2, min(n_emp, round(target / per_emp)))
+            if k_emp * per_emp > target * 1.5 and H > 28:
+                # too large: a window of the horizon for these employees
+                k_emp = max(2, min(n_emp, 6))
+                w = max(7, min(H, round(target / max(1, k_emp * per_emp / H))))
+                d0 = rng.randint(0, H - w)
+                emps = set(rng.sample(self.employees, k_emp))
+                return {k for e in emps for k in self.by_emp[e] if d0 <= self.x_items[k][2] < d0 + w}
+            emps = rng.sample(self.employees, k_emp)
+            return {k for e in emps for k in self.by_emp[e]}
+        if kind == "repair":
+            return self._repair(size, values, rng)
+        # "costly": a window around a day that pays a penalty, for all (or some) employees
+        costly = self._costly_days(values)
+        if not costly:
+            return self._neighbourhood(size, "days", values, rng)
+        centre = rng.choice(costly)
+        per_day = max(1, len(self.x_items) // max(1, H))
+        w = max(2, min(H, round(target / per_day)))
+        d0 = max(0, min(H - w, centre - rng.randint(0, w - 1)))
+        return {k for d in range(d0, d0 + w) for k in self.by_day[d]}
+
+    def _repair(self, size: float, values: list[int], rng: random.Random) -> set[int]:
+        """Employees who could remove a paid penalty (the employee it names, or people eligible for
+        an under-covered cover that day), over the whole horizon (or a window on long horizons),
+        plus everybody on the days next to it."""
+        paid = self._paid_terms(values)
+        if not paid:
+            return self._neighbourhood(size, "employees", values, rng)
+        t = rng.choice(paid)
+        p = self.ctx.problem
+        cands: list[int] = []
+        if t.employee is not None:
+            cands.append(t.employee)
+        ci = self.cover_index.get(t.detail) if t.rule in ("coverShortfall", "coverSurplus") else None
+        if ci is not None:
+            pool = [e for e in p.covers[ci].eligible if e in self.by_emp]
+            rng.shuffle(pool)
+            cands.extend(pool)
+        others = [e for e in self.employees if e not in cands]
+        rng.shuffle(others)
+        cands.extend(others)
+        H = self.num_days
+        target = max(1, int(size * len(self.x_items)))
+        per_emp = max(1, len(self.x_items) // max(1, len(self.employees)))
+        if H > 56:
+            w = 56
+            centre = t.day if t.day is not None else rng.randrange(H)
+            d0 = max(0, min(H - w, centre - rng.randint(0, w - 1)))
+            per_emp = max(1, per_emp * w // H)
+        else:
+            d0, w = 0, H
+        k_emp = max(2, min(len(cands), round(target / per_emp)))
+        emps = set(cands[:k_emp])
+        free = {k for e in emps for k in self.by_emp[e] if d0 <= self.x_items[k][2] < d0 + w}
+        if t.day is not None:
+            for d in range(max(0, t.day - 1), min(H, t.day + 2)):
+                free.update(self.by_day[d])
+        return free
+
+    def _paid_terms(self, values: list[int]) -> list:
+        out = []
+        for t in self.ctx.terms:
+            if t.weight and _term_value(t.var, values):
+                out.extend([t] * max(1, min(10, t.weight // 10)))
+        return out
+
+    def _costly_days(self, values: list[int]) -> list[int]:
+        days = []
+        for t in self.ctx.terms:
+            if t.day is None or not t.weight:
+                continue
+            if _term_value(t.var, values):
+                days.extend([t.day] * max(1, t.weight // 10))
+        return days
+
+    def _lns_worker(self, wid: int, model: cp_model.CpModel, sizes: dict[str, float]) -> None:
+        proto = model.proto
+        kinds = self.kinds
+        rng = random.Random(self.rng.random() + wid)
+        while not self.should_stop():
+            with self.lock:
+                base = self.values
+                base_obj = self.objective
+            if base is None:
+                return
+            kind = rng.choice(kinds)
+            size = sizes[kind]
+            free = self._neighbourhood(size, kind, base, rng)
+            fixed_idx = []
+            for k, (vi, _, _) in enumerate(self.x_items):
+                if k not in free:
+                    v = base[vi]
+                    dom = proto.variables[vi].domain
+                    dom[0] = v
+                    dom[1] = v
+                    fixed_idx.append(vi)
+            self._set_hint(proto, base)
+            sub_limit = min(self.remaining(), self.sub_time)
+            if sub_limit <= 0.05:
+                break
+            solver = cp_model.CpSolver()
+            tune(solver.parameters, 1, sub_limit)
+            if self.dtime_limit is not None:
+                solver.parameters.max_deterministic_time = self.sub_dtime
+            for k, v in self.sub_params.items():
+                setattr(solver.parameters, k, v)
+            solver.parameters.random_seed = rng.randint(0, 1 << 30)
+            with self.lock:
+                self.active.add(solver)
+            if self.stopped:
+                solver.stop_search()
+            try:
+                status = solver.solve(model)
+            finally:
+                with self.lock:
+                    self.active.discard(solver)
+                for vi in fixed_idx:
+                    dom = proto.variables[vi].domain
+                    dom[0] = 0
+                    dom[1] = 1
+            self.stats[f"lns_{kind}"] += 1
+            self.stats["sub_wall"] += solver.wall_time
+            self.dtime_used += solver.deterministic_time
+            self.stats[f"st_{solver.status_name(status)}"] += 1
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                obj = solver.objective_value
+                if obj < base_obj - 1e-9:
+                    self._accept(list(solver.response_proto.solution), obj, kind)
+                elif obj <= base_obj + 1e-9 and rng.random() < 0.5:
+                    # plateau move: same cost, different roster (only if nobody improved meanwhile)
+                    with self.lock:
+                        if self.values is base:
+                            self.values = list(solver.response_proto.solution)
+                            self.stats["plateau"] += 1
+            # adapt the neighbourhood size
+            if status == cp_model.OPTIMAL:
+                sizes[kind] = min(1.0, sizes[kind] * 1.15)
+            elif status in (cp_model.FEASIBLE, cp_model.UNKNOWN):
+                sizes[kind] = max(0.005, sizes[kind] * 0.85)
+
+    def run(self) -> SearchResult:
+        watcher = threading.Thread(target=self._watch, name="search-stop-watcher", daemon=True)
+        watcher.start()
+        try:
+            return self._run()
+        finally:
+            self.done.set()
+            watcher.join()
+
+    def _run(self) -> SearchResult:
+        limit = self.remaining()
+        if not self.lns or not self.ctx.x or not self.ctx.terms:
+            status = self._full_solve(limit)
+            return self._result(status)
+        share = self.full_share if self.workers >= 2 else max(self.full_share, 0.5)
+        full_budget = limit if math.isinf(limit) else max(1.0, share * limit)
+        if math.isinf(limit):
+            full_budget = 30.0
+        status = self._full_solve(full_budget)
+        if status in (cp_model.OPTIMAL, cp_model.INFEASIBLE, cp_model.MODEL_INVALID) or self.should_stop():
+            return self._result(status)
+        if self.values is None:
+            status = self._full_solve(self.remaining(), first_only=True)
+            if self.values is None or self.should_stop():
+                return self._result(status)
+        # Phase 2: with two or more workers, one keeps a full CP-SAT solve running (hinted with the
+        # incumbent: it tightens the bound and can prove optimality), the others run LNS threads.
+        n_lns = self.workers - 1 if (self.full_in_lns and self.workers >= 2) else self.workers
+        self.sub_time = self.sub_time_opt or (2.0 if len(self.x_items) < 20000 else 5.0)
+        models = [self.ctx.model.clone() for _ in range(n_lns)]
+        threads = []
+        sizes_all = []
+        for wid in range(n_lns):
+            sizes = {k: 0.15 for k in self.kinds}
+            sizes_all.append(sizes)
+            t = threading.Thread(target=self._lns_worker, args=(wid, models[wid], sizes), daemon=True)
+            threads.append(t)
+            t.start()
+        full_status = None
+        if n_lns < self.workers:
+            dt = None if self.dtime_limit is None else max(0.0, self.dtime_limit - self.dtime_used) / 2
+            full_status = self._full_solve(self.remaining(), workers=1, dtime=dt)
+            if full_status == cp_model.OPTIMAL:
+                self.proven = True
+                with self.lock:
+                    for sv in list(self.active):
+                        sv.stop_search()
+        for t in threads:
+            t.join()
+        self.sizes_seen = sizes_all
+        status = cp_model.FEASIBLE
+        if self.proven or (self.bound is not None and self.objective is not None
+                           and self.objective <= self.bound + 1e-9):
+            status = cp_model.OPTIMAL
+        return self._result(status)
+
+    def _result(self, status: int) -> SearchResult:
+        name = cp_model.CpSolver().status_name(status) if not isinstance(status, str) else status
+        if self.values is not None and name not in ("OPTIMAL", "FEASIBLE"):
+            name = "FEASIBLE"
+        return SearchResult(
+            status=name,
+            objective=self.objective,
+            best_bound=self.bound,
+            values=self.values,
+            first_solution_seconds=self.first,
+            best_solution_seconds=self.best_time,
+            solutions=self.solutions,
+            stopped=self.stopped,
+            stats=dict(self.stats) | {"sizes": getattr(self, "sizes_seen", None)},
+        )
+
+
+def _term_value(var, values: list[int]) -> int:
+    """Value of a term variable (IntVar, negated literal or constant) in a full value vector."""
+    if isinstance(var, int):
+        return var
+    idx = var.index
+    if idx < 0:
+        return 1 - values[-idx - 1]
+    return values[idx]
