@@ -73,11 +73,12 @@ class Stack:
         self.redis = EmbeddedRedis(self.root / "redis", appendonly=True).start()
         return self
 
-    def _spawn(self, args: list[str], log_name: str) -> subprocess.Popen:
+    def _spawn(self, args: list[str], log_name: str, new_session: bool = False) -> subprocess.Popen:
         log = open(self.log_dir / log_name, "ab")
         try:
             return subprocess.Popen([sys.executable, "-m", "service", *args], cwd=REPO, env=self.env,
-                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=new_session)
         finally:
             log.close()
 
@@ -97,9 +98,19 @@ class Stack:
         return self
 
     def start_worker(self) -> subprocess.Popen:
-        proc = self._spawn(["worker"], f"worker-{len(self.workers)}.log")
+        """A worker in its own process group, so `kill_worker` takes its slots and solvers down with it,
+        as when ECS kills a task."""
+        proc = self._spawn(["worker"], f"worker-{len(self.workers)}.log", new_session=True)
         self.workers.append(proc)
         return proc
+
+    def kill_worker(self, proc: subprocess.Popen) -> None:
+        """SIGKILL the worker's whole process group (supervisor, slots, solver children)."""
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(10)
 
     def client(self, **kw) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, headers={"X-API-Key": API_KEY}, timeout=30, **kw)

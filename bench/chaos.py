@@ -1,0 +1,299 @@
+"""Chaos: real Redis (AOF on), the API and several worker processes, N jobs with real solves, while workers
+are SIGKILLed (and replaced), Redis client connections are dropped (CLIENT KILL) and Redis is restarted.
+
+    python -m bench.chaos [--jobs 24] [--workers 4] [--kills 2] [--client-kills 2] [--redis-restarts 2]
+                          [--example ngrs_020] [--time-limit 3] [--seed 1]
+
+Target: 0 lost; 1 solver start per job, except jobs whose worker was killed (those: 2).
+How it counts, independently of the queue's own bookkeeping: "accepted" = jobs the API answered 202/200
+for (the client retries each submit with its Idempotency-Key through 503s and dropped connections);
+"starts" = "job <id> started" lines in the worker logs (each is one solver process); "lost" = accepted jobs
+not in a terminal state by the deadline (or unknown to the API); "attempts" = the job's attempt counter.
+Short leases (10 s, heartbeat 1 s) and sweeps (1 s) so a killed worker's job is reclaimed in seconds; the
+lease still outlasts the 7 s Redis outage, so a restart of Redis alone must cause no second start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import redis
+
+from bench._stack import REPO, Stack, wait_until
+
+SHORT = {
+    "JOB_LEASE_SECONDS": "10", "HEARTBEAT_INTERVAL_SECONDS": "1", "SWEEP_INTERVAL_SECONDS": "1",
+    "REDIS_HEALTH_CHECK_INTERVAL": "1", "CANCEL_GRACE_SECONDS": "2", "JOB_TIMEOUT_GRACE_SECONDS": "10",
+    "MAX_ATTEMPTS": "4",
+}
+TERMINAL = {"completed", "failed", "cancelled"}
+STARTED = re.compile(r"job (\S+) started \(attempt")
+
+
+class Chaos:
+    def __init__(self, stack: Stack, *, example: str, time_limit: float, seed: int, outage: float = 7.0):
+        self.stack = stack
+        self.outage = outage
+        self.doc = json.loads((REPO / "examples" / f"{example}.json").read_text())
+        self.time_limit = time_limit
+        self.rng = random.Random(seed)
+        self.http = stack.client()
+        self.jobs: dict[str, str] = {}  # idempotency key -> job id
+        self.submit_retries = 0
+        self.submit_codes: Counter = Counter()  # every non-2xx answer or transport error seen while submitting
+        self.idempotency_violations = 0
+        self.killed_jobs: set[str] = set()
+        self.events: list[str] = []
+        self.t0 = time.monotonic()
+
+    def log(self, msg: str) -> None:
+        self.events.append(f"{time.monotonic() - self.t0:6.1f}s {msg}")
+
+    def redis(self) -> redis.Redis:
+        return redis.Redis.from_url(self.stack.redis.url, socket_timeout=5)
+
+    # -- client side ---------------------------------------------------------------------------------
+    def submit(self, key: str, timeout: float = 60.0) -> None:
+        body = {"input_json": self.doc, "idempotency_key": key, "time_limit_seconds": self.time_limit}
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                r = self.http.post("/solve/async", json=body)
+                if r.status_code in (200, 202):
+                    job_id = r.json()["job_id"]
+                    if key in self.jobs and self.jobs[key] != job_id:
+                        self.idempotency_violations += 1
+                    self.jobs[key] = job_id
+                    return
+                self.submit_codes[str(r.status_code)] += 1
+                if r.status_code < 500:
+                    raise RuntimeError(f"submit {key}: HTTP {r.status_code} {r.text[:200]}")
+            except httpx.TransportError as exc:
+                self.submit_codes[type(exc).__name__] += 1
+            self.submit_retries += 1
+            if time.monotonic() > deadline:
+                self.log(f"submit {key} not accepted within {timeout:.0f} s")
+                return
+            time.sleep(0.2)
+
+    def status(self, job_id: str) -> dict | None:
+        try:
+            r = self.http.get(f"/solve/async/{job_id}")
+        except httpx.TransportError:
+            return None
+        if r.status_code == 200:
+            return r.json()
+        return {"status": "unknown"} if r.status_code == 404 else None
+
+    # -- faults --------------------------------------------------------------------------------------
+    def _busy_worker(self, timeout: float = 30.0):
+        """(worker process, job id) of a live worker that is running a job, waiting for one if needed."""
+        def find():
+            try:
+                with self.redis() as r:
+                    prefix = "{" + self.stack.prefix + "}"
+                    for raw in r.smembers(f"{prefix}:running"):
+                        job_id = raw.decode()
+                        consumer = (r.hget(f"{prefix}:job:{job_id}", "consumer") or b"").decode()
+                        parts = consumer.split(":")
+                        if len(parts) < 2:
+                            continue
+                        for proc in self.stack.workers:
+                            if proc.poll() is None and str(proc.pid) == parts[1]:
+                                return proc, job_id
+            except redis.RedisError:
+                return None
+            return None
+
+        return wait_until(find, timeout, "a worker running a job", interval=0.1)
+
+    def kill_worker(self) -> None:
+        proc, job_id = self._busy_worker()
+        self.stack.kill_worker(proc)
+        self.killed_jobs.add(job_id)
+        self.log(f"SIGKILL worker pid {proc.pid} (process group) while it ran job {job_id}")
+        self.stack.start_worker()
+        self.log("started a replacement worker")
+
+    def client_kill(self) -> None:
+        with self.redis() as r:
+            n = r.client_kill_filter(_type="normal", skipme=True)
+        self.log(f"CLIENT KILL TYPE normal: dropped {n} client connections")
+
+    def redis_restart(self, submit_during: list[str]) -> None:
+        """Stop Redis, submit `submit_during` while it is down (the API must answer 503, the client retries
+        with the same Idempotency-Key), and start it again from its AOF after `self.outage` seconds (longer
+        than the API's 5 s Redis deadline, so some submits really get 503)."""
+        self.stack.redis.stop()
+        self.log("redis-server stopped (SIGTERM; AOF fsynced)")
+        # The submits run in a thread: EmbeddedRedis must be started from the main thread, because its
+        # PR_SET_PDEATHSIG fires when the *thread* that spawned it exits.
+        submitter = threading.Thread(target=lambda: [self.submit(k) for k in submit_during])
+        submitter.start()
+        time.sleep(self.outage)
+        self.stack.redis.start()
+        submitter.join()
+        self.log(f"redis-server restarted from its AOF; {len(submit_during)} submits made during the outage")
+
+    # -- results -------------------------------------------------------------------------------------
+    def starts(self) -> Counter:
+        counts: Counter = Counter()
+        for log in self.stack.log_dir.glob("worker-*.log"):
+            counts.update(STARTED.findall(log.read_text(errors="replace")))
+        return counts
+
+
+def run_chaos(*, jobs: int = 24, workers: int = 4, kills: int = 2, client_kills: int = 2, redis_restarts: int = 2,
+              example: str = "ngrs_020", time_limit: float = 3.0, seed: int = 1, deadline: float = 300.0,
+              keep_logs: Path | None = None, outage: float = 7.0) -> dict:
+    started_utc = time.strftime("%H:%M", time.gmtime())
+    load0 = os.getloadavg()[0]
+    with Stack(extra_env=SHORT, prefix="chaos", log_dir=keep_logs) as stack:
+        stack.start_redis().start_api()
+        for _ in range(workers):
+            stack.start_worker()
+        chaos = Chaos(stack, example=example, time_limit=time_limit, seed=seed, outage=outage)
+        with chaos.http:
+            def workers_up():
+                r = chaos.http.get("/solve/async/stats")
+                return r.status_code == 200 and r.json()["workers"] >= workers
+
+            wait_until(workers_up, 90, f"{workers} workers to register", interval=0.2)
+            chaos.log(f"{workers} workers up")
+
+            faults = ["kill"] * kills + ["client-kill"] * client_kills + ["redis-restart"] * redis_restarts
+            chaos.rng.shuffle(faults)
+            keys = [f"chaos-{seed}-{i}" for i in range(jobs)]
+            # half the jobs up front, the rest spread between the faults (so some submits meet an outage)
+            first, rest = keys[: (jobs + 1) // 2], keys[(jobs + 1) // 2:]
+            for k in first:
+                chaos.submit(k)
+            chaos.log(f"submitted {len(first)} jobs")
+            chunks = [rest[i::max(1, len(faults))] for i in range(max(1, len(faults)))]
+            for i, fault in enumerate(faults or [None]):
+                chunk = chunks[i] if i < len(chunks) else []
+                if fault == "kill":
+                    chaos.kill_worker()
+                elif fault == "client-kill":
+                    chaos.client_kill()
+                elif fault == "redis-restart":
+                    chaos.redis_restart(chunk)
+                    chunk = []
+                for k in chunk:
+                    chaos.submit(k)
+                time.sleep(chaos.rng.uniform(0.5, 2.0))
+            chaos.log(f"all {len(chaos.jobs)} accepted jobs submitted; waiting for them to finish")
+
+            final: dict[str, dict] = {}
+
+            def all_terminal():
+                for job_id in chaos.jobs.values():
+                    if job_id in final:
+                        continue
+                    st = chaos.status(job_id)
+                    if st and (st["status"] in TERMINAL or st["status"] == "unknown"):
+                        final[job_id] = st
+                return len(final) == len(chaos.jobs)
+
+            try:
+                wait_until(all_terminal, deadline, "all accepted jobs to reach a terminal state", interval=0.5)
+            except RuntimeError as exc:
+                chaos.log(str(exc))
+            chaos.log("done")
+            starts = chaos.starts()
+            tracebacks = sum(p.read_text(errors="replace").count("Traceback") for p in stack.log_dir.glob("*.log"))
+        statuses = Counter(st["status"] for st in final.values())
+        ids = list(chaos.jobs.values())
+        per_job = {j: starts.get(j, 0) for j in ids}
+        unexplained = sorted(j for j in ids if per_job[j] > 1 and j not in chaos.killed_jobs)
+        result = {
+            "started_utc": started_utc, "load_before": round(load0, 1), "load_after": round(os.getloadavg()[0], 1),
+            "jobs_requested": jobs, "workers": workers, "example": example, "time_limit": time_limit,
+            "faults": {"sigkill_workers": kills, "client_kills": client_kills, "redis_restarts": redis_restarts,
+                       "outage_seconds": outage},
+            "accepted": len(ids), "completed": statuses.get("completed", 0), "failed": statuses.get("failed", 0),
+            "cancelled": statuses.get("cancelled", 0),
+            "lost": len(ids) - sum(statuses.get(s, 0) for s in TERMINAL),
+            "starts_total": sum(per_job.values()),
+            "starts_histogram": dict(sorted(Counter(per_job.values()).items())),
+            "killed_jobs": sorted(chaos.killed_jobs),
+            "killed_jobs_starts": {j: per_job.get(j, 0) for j in sorted(chaos.killed_jobs)},
+            "unexplained_restarts": unexplained,
+            "never_started_but_completed": sorted(j for j in ids if per_job[j] == 0
+                                                  and final.get(j, {}).get("status") == "completed"),
+            "attempts_histogram": dict(sorted(Counter(st.get("attempts") for st in final.values()).items(),
+                                              key=lambda kv: str(kv[0]))),
+            "submit_retries": chaos.submit_retries, "submit_answers": dict(chaos.submit_codes),
+            "submit_5xx_not_503": sum(n for c, n in chaos.submit_codes.items() if c.startswith("5") and c != "503"),
+            "tracebacks_in_logs": tracebacks, "idempotency_violations": chaos.idempotency_violations,
+            "errors": sorted({(st.get("error") or {}).get("code", "") for st in final.values()
+                              if st.get("status") == "failed"}),
+            "events": chaos.events,
+        }
+    return result
+
+
+def print_table(res: dict) -> None:
+    f = res["faults"]
+    print(f"# chaos {res['started_utc']} UTC: {res['jobs_requested']} jobs ({res['example']}, {res['time_limit']:g} s "
+          f"limit), {res['workers']} workers x 1 slot, faults: {f['sigkill_workers']} SIGKILL worker, "
+          f"{f['client_kills']} CLIENT KILL, {f['redis_restarts']} Redis restart ({f['outage_seconds']:g} s down); {os.cpu_count()} CPUs, "
+          f"load average {res['load_before']} before / {res['load_after']} after")
+    cols = ["accepted", "completed", "failed", "cancelled", "lost", "starts_total", "submit_retries",
+            "submit_5xx_not_503", "idempotency_violations", "tracebacks_in_logs"]
+    print("| " + " | ".join(cols) + " | starts per job (starts: jobs) | killed jobs: starts | unexplained restarts |")
+    print("|" + "---|" * (len(cols) + 3))
+    hist = ", ".join(f"{k}: {v}" for k, v in res["starts_histogram"].items())
+    killed = ", ".join(f"{j[:8]}: {n}" for j, n in res["killed_jobs_starts"].items()) or "-"
+    print("| " + " | ".join(str(res[c]) for c in cols) + f" | {hist} | {killed} | {len(res['unexplained_restarts'])} |")
+    print(f"\nanswers to submits that were retried: {res['submit_answers'] or 'none'}")
+    for e in res["events"]:
+        print("   ", e)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", type=int, default=24)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--kills", type=int, default=2, help="SIGKILL a busy worker (then start a new one)")
+    parser.add_argument("--client-kills", type=int, default=2, help="CLIENT KILL TYPE normal")
+    parser.add_argument("--redis-restarts", type=int, default=2)
+    parser.add_argument("--example", default="ngrs_020", help="examples/<name>.json, solved by every job")
+    parser.add_argument("--time-limit", type=float, default=3.0, help="solver time limit per job")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--outage", type=float, default=7.0, help="seconds Redis stays down per restart")
+    parser.add_argument("--deadline", type=float, default=300.0, help="seconds to wait for the jobs to finish")
+    parser.add_argument("--keep-logs", type=Path, help="directory for the API/worker logs (default: temp, removed)")
+    parser.add_argument("--json", type=Path, help="also write the raw results here")
+
+
+def run(args: argparse.Namespace) -> int:
+    res = run_chaos(jobs=args.jobs, workers=args.workers, kills=args.kills, client_kills=args.client_kills,
+                    redis_restarts=args.redis_restarts, example=args.example, time_limit=args.time_limit,
+                    seed=args.seed, deadline=args.deadline, keep_logs=args.keep_logs,
+                    outage=args.outage)
+    print_table(res)
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=1))
+    ok = (res["lost"] == 0 and not res["unexplained_restarts"] and res["idempotency_violations"] == 0
+          and res["submit_5xx_not_503"] == 0)
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.chaos", description=__doc__.split("\n")[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
