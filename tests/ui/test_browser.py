@@ -10,7 +10,7 @@ import json
 
 import pytest
 from playwright.sync_api import expect
-from stack import KEY, example
+from stack import EXAMPLES, KEY, example
 
 pytestmark = pytest.mark.slow
 
@@ -166,3 +166,13 @@ def test_polling_takes_over_when_the_event_stream_is_unavailable(page, stack):
     expect(page.locator("#roster tbody tr.employee")).to_have_count(5)
     assert blocked and blocked[0].endswith(f"/solve/async/{job_id}/events")
     assert page.js_errors == []
+
+
+def test_upload_fills_the_input_and_submits_it(page, stack):
+    open_ui(page, stack)
+    path = EXAMPLES / "ngrs_tiny.json"
+    page.set_input_files("#file", str(path))
+    expect(page.locator("#input")).to_have_value(path.read_text())
+    page.click("#submit")
+    expect(page.locator("#job-status")).to_have_text("completed", timeout=60_000)
+    expect(page.locator("#roster tbody tr.employee")).to_have_count(5)
