@@ -3,6 +3,11 @@
 Keys are compared in constant time against sha256 digests; the job owner is a digest prefix, never the key,
 so Redis and logs hold nothing that authenticates. With no keys configured the API is open only when it
 listens on loopback (owner "anonymous"); any other bind address without keys refuses to start.
+
+Public without a key: /health, /ready, /version, /docs, /redoc, /openapi.json and /schema. /schema is the
+same input contract /openapi.json already publishes (NgrsInput component) and carries no data, and clients
+need it to build inputs before they hold a key. Everything that reads or writes jobs, /validate (CPU work)
+and /solve/async/stats need a key.
 """
 
 from __future__ import annotations

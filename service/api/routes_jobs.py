@@ -17,7 +17,7 @@ from service.api.auth import require_owner
 from service.api.bodies import check_options, read_json, split_submission
 from service.api.errors import REDIS_DOWN, ApiError, ErrorBody
 from service.api.models import TERMINAL, JobStatus, QueueStats, SubmitResponse
-from service.api.routes_meta import _BODY_DOC, run_validation
+from service.api.routes_meta import SUBMIT_BODY_DOC, run_validation
 from service.api.store import call, get_store
 
 router = APIRouter(prefix="/solve/async", tags=["jobs"])
@@ -52,7 +52,7 @@ def _not_found(job_id: str) -> ApiError:
         "created; **200** (same body, current status) when the idempotency key matched an existing job of "
         "this API key, which is not solved again. `Location` points at the job."
     ),
-    openapi_extra=_BODY_DOC,
+    openapi_extra=SUBMIT_BODY_DOC,
     responses={
         200: {"model": SubmitResponse, "description": "idempotent re-post: the existing job"},
         202: {"description": "job created and queued"},

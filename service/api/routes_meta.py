@@ -105,7 +105,7 @@ async def schema() -> JSONResponse:
     return JSONResponse(input_schema())
 
 
-_BODY_DOC = {
+SUBMIT_BODY_DOC = {
     "requestBody": {
         "required": True,
         "content": {
@@ -119,7 +119,7 @@ _BODY_DOC = {
 
 
 # /validate reports on any JSON value (a non-object is an INVALID_TYPE error in a 200 report).
-_VALIDATE_BODY_DOC = {
+VALIDATE_BODY_DOC = {
     "requestBody": {
         "required": True,
         "content": {
@@ -137,7 +137,7 @@ _VALIDATE_BODY_DOC = {
     response_model=ValidationReportModel,
     tags=["service"],
     summary="Validate an NGRS input without queuing it (200 with errors and warnings for any JSON body)",
-    openapi_extra=_VALIDATE_BODY_DOC,
+    openapi_extra=VALIDATE_BODY_DOC,
     responses={
         401: {**_ERR, "description": "UNAUTHORIZED"},
         413: {**_ERR, "description": "PAYLOAD_TOO_LARGE"},

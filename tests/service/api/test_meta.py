@@ -96,3 +96,23 @@ def test_openapi_documents_errors_and_request_bodies(server):
     text = json.dumps(doc)
     for ref in {part.split('"')[0] for part in text.split('"$ref": "#/components/schemas/')[1:]}:
         assert ref in schemas, ref
+
+
+def test_unexpected_error_is_500_internal_without_traceback(redis_server):
+    from api_helpers import LiveServer, make_settings
+
+    server = LiveServer(make_settings(redis_server.url))
+
+    @server.app.get("/boom-for-test")
+    async def boom():
+        raise RuntimeError("secret internal detail")
+
+    server.start()
+    try:
+        with server.client() as c:
+            r = c.get("/boom-for-test")
+    finally:
+        server.stop()
+    assert r.status_code == 500
+    assert r.json() == {"error": {"code": "INTERNAL", "message": "internal error; it has been logged", "details": []}}
+    assert "secret internal detail" not in r.text and "Traceback" not in r.text
