@@ -29,7 +29,7 @@ def parse_document(doc: bytes) -> Any:
         return doc.decode("utf-8", errors="replace")
 
 
-def solve_child(entrypoint: str, doc: bytes, time_limit: float, threads: int, conn, stop_evt, parent: int):
+def solve_child(entrypoint: str, doc: bytes, time_limit: float | None, threads: int, conn, stop_evt, parent: int):
     die_with_parent(parent)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -118,14 +118,18 @@ class Slot:
         if doc is None:
             self._finish(c, "failed", t0, error_code="INPUT_MISSING", error_message="job input has expired")
             return
+        # An explicit job limit goes to the solver; without one the solver keeps the document's own limit
+        # (NGRS solverRunTime) and the slot stops it gracefully at JOB_MAX_RUNTIME_SECONDS.
         limit = min(c.time_limit or self.s.job_max_runtime_seconds, self.s.job_max_runtime_seconds)
+        solver_limit = limit if c.time_limit else None
         hard_deadline = t0 + limit + self.s.job_timeout_grace_seconds
         ctx = mp.get_context("spawn")
         recv, send = ctx.Pipe(duplex=False)
         stop_evt = ctx.Event()
         proc = ctx.Process(
             target=solve_child,
-            args=(self.s.solver_entrypoint, doc, limit, self.s.solver_threads, send, stop_evt, os.getpid()),
+            args=(self.s.solver_entrypoint, doc, solver_limit, self.s.solver_threads, send, stop_evt,
+                  os.getpid()),
             name=f"solver-{c.job_id}",
         )
         proc.start()
@@ -145,6 +149,7 @@ class Slot:
         last_progress_write = 0.0
         next_beat = time.monotonic() + self.s.heartbeat_interval_seconds
         cancel_at: float | None = None
+        soft_deadline = t0 + limit
         eof = False
         while outcome is None:
             if not eof and recv.poll(0.05):
@@ -198,6 +203,9 @@ class Slot:
                 self._kill(proc)
                 self.q.release(c, count_attempt=False)
                 return
+            if now > soft_deadline and not stop_evt.is_set():
+                log.info("job %s: reached its %gs limit; asking the solver for its best answer", c.job_id, limit)
+                stop_evt.set()
             if now > hard_deadline:
                 self._kill(proc)
                 self._finish(c, "failed", t0, error_code="TIMEOUT",

@@ -119,3 +119,12 @@ def test_job_metrics_sent_when_enabled(harness):
         cw.close()
     body = cw.requests[0].body
     assert b"JobDurationSeconds" in body and b"JobsFailed" in body and b"NGRS/Solver" in body and b"ci" in body
+
+
+def test_job_without_limit_is_stopped_gracefully_at_max_runtime(harness):
+    harness.worker(JOB_MAX_RUNTIME_SECONDS=1.5, JOB_TIMEOUT_GRACE_SECONDS=10)
+    job_id = harness.submit(standin(30.0))  # no job time limit: the solver gets none
+    done = harness.wait_status(job_id, ("completed", "failed"), timeout=20)
+    assert done["status"] == "completed"  # stopped with its best answer, not killed
+    status, body = harness.store_call(lambda s: s.result(job_id, "tester"))
+    assert orjson.loads(body)["solverRun"]["status"] == "FEASIBLE"
