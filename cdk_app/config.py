@@ -182,7 +182,8 @@ class EnvConfig:
     default_api_runtime: ApiRuntime = "apprunner"
     #: stateful resources are retained/snapshotted on stack deletion in prod, destroyed in dev
     retain_data: bool = False
-    #: rough monthly on-demand estimate (eu-west-1, USD, idle at min capacity); docs/deploy.md
+    #: rough monthly on-demand estimate (eu-west-1 list prices, USD, at min capacity, excl. data
+    #: transfer; verify with the AWS Pricing Calculator); rendered in docs/deploy.md
     monthly_cost_estimate: tuple[CostLine, ...] = ()
 
     @property
@@ -262,6 +263,7 @@ DEV = EnvConfig(
         CostLine("Fargate worker 1 vCPU/2 GB x1 (min tasks, 24/7)", 36.04),
         CostLine("CloudWatch logs, metrics, alarms, dashboard", 10.0),
         CostLine("Secrets Manager x3", 1.2),
+        CostLine("KMS keys x2 (data key, alarm topic key)", 2.0),
     ),
 )
 
@@ -329,8 +331,13 @@ PROD = EnvConfig(
         CostLine("Fargate worker 4 vCPU/8 GB x1 (min tasks, 24/7; each extra task-hour ~0.20)", 144.17),
         CostLine("CloudWatch logs, metrics, alarms, dashboard", 30.0),
         CostLine("Secrets Manager x3", 1.2),
+        CostLine("KMS keys x2 (data key, alarm topic key)", 2.0),
     ),
 )
+
+#: Monthly delta when api_runtime=ecs instead of App Runner: ALB hourly + ~1 LCU (eu-west-1, USD);
+#: the API then runs as Fargate tasks (api.ecs_* sizes) instead of App Runner instances.
+ECS_API_ALB_MONTHLY_USD = 22.0
 
 CONFIGS: dict[str, EnvConfig] = {cfg.name: cfg for cfg in (DEV, PROD)}
 
