@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -49,7 +50,10 @@ def _start_background(settings: Settings) -> list[tuple[str, Any]]:
 
 
 def _stop_background(handles: list[tuple[str, Any]]) -> None:
-    for name, handle in reversed(handles):
+    """Stop all at once: each may wait on Redis (up to its own timeout) when Redis is down, and waiting in
+    turn would add those waits up."""
+
+    def stop(name: str, handle: Any) -> None:
         try:
             if name == "worker pool":
                 handle.stop(timeout=POOL_STOP_TIMEOUT)
@@ -57,6 +61,12 @@ def _stop_background(handles: list[tuple[str, Any]]) -> None:
                 handle.stop()
         except Exception:  # noqa: BLE001 - keep stopping the others
             log.exception("stopping %s failed", name)
+
+    threads = [threading.Thread(target=stop, args=h, name=f"stop-{h[0]}") for h in handles]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 @asynccontextmanager
