@@ -83,7 +83,7 @@ async def fill_jobs(stack: Stack, target_total: int, concurrency: int = 64) -> f
     settings = Settings(redis_url=stack.redis.url, redis_key_prefix=stack.prefix)
     r = make_async_redis(settings)
     store = JobStore(r, settings)
-    doc = FILLER_INPUT.read_bytes()
+    doc = json.dumps(json.loads(FILLER_INPUT.read_text()), separators=(",", ":")).encode()
     owner = owner_of(API_KEY)
     t0 = time.perf_counter()
     try:

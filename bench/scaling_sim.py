@@ -2,7 +2,14 @@
 
 Owns the model of CloudWatch alarms + Application Auto Scaling + ECS/Fargate for the worker service, and
 the comparison of the policy we ship (`cdk_app.config`, the same objects the stacks read) with
-CPU target tracking, the QueueProcessingFargateService (QPFS) defaults, and candidate step sets.
+CPU target tracking, the QueueProcessingFargateService (QPFS) defaults, and two candidates:
+
+- config:  the shipped steps on the backlog metric (waiting + running), scale-in after N periods at 0;
+- waiting: the same steps on waiting jobs only (scale-out), scale-in as shipped;
+- excess:  metric math `backlog − DesiredTaskCount`: add what is missing, remove one task after 5 periods
+           with spare capacity (EXCESS_STEPS below);
+- cpu-tt:  ECS CPU target tracking at 50 %;  qpfs / qpfs-noprot: QPFS defaults with / without our
+           task scale-in protection.
 
     python -m bench.scaling_sim                      # dev + prod, steady + bursts traces
     python -m bench.scaling_sim --env prod --trace bursts --hours 4 --seed 7 --json
@@ -217,6 +224,11 @@ EXCESS_STEPS = ScalingPolicyConfig(
 
 POLICIES: dict[str, Policy] = {
     "config": Policy("config", True, lambda cfg: step_alarms(cfg.workers.scaling, backlog, 0, "backlog")),
+    # the smallest stack change: scale out on waiting jobs only (the stream's lag), scale in as configured
+    "waiting": Policy("waiting", True, lambda cfg: [
+        step_alarms(cfg.workers.scaling, waiting_only, 0, "waiting")[0],
+        step_alarms(cfg.workers.scaling, backlog, 0, "backlog")[1],
+    ]),
     "excess": Policy("excess", True, lambda cfg: step_alarms(EXCESS_STEPS, excess_demand, -1, "excess")),
     "cpu-tt": Policy("cpu-tt", True, lambda cfg: cpu_target_tracking(50.0)),
     "qpfs": Policy("qpfs", True, qpfs_default_alarms),
