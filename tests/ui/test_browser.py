@@ -114,6 +114,8 @@ def test_unmet_demand_row_penalties_download_and_screenshot(page, stack, artifac
 def test_cancel_a_running_job_after_seeing_live_progress(page, stack, artifacts):
     open_ui(page, stack)
     job_id = submit(page, example("ngrs_060.json"), time_limit=60)
+    # validation warnings of the accepted input are shown (ngrs_060 has a constraint the solver ignores)
+    expect(page.locator("#submit-warnings")).to_contain_text("UNKNOWN_CONSTRAINT")
     expect(page.locator("#job-status")).to_have_text("running", timeout=60_000)
     # live progress: a first solution shows up while the job is still running
     expect(page.locator("#p-solutions")).not_to_have_text("0", timeout=60_000)

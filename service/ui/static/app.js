@@ -52,6 +52,7 @@ function showError(id, text) {
 
 async function submit() {
   showError("submit-error", "");
+  showError("submit-warnings", "");
   const text = $("input").value.trim();
   if (!text) { showError("submit-error", "Paste an NGRS input or choose a file first."); return; }
   let doc;
@@ -65,6 +66,8 @@ async function submit() {
     });
     if (resp.status !== 202 && resp.status !== 200) { showError("submit-error", await errorText(resp)); return; }
     const reply = await resp.json();
+    const warnings = (reply.warnings || []).map((w) => `warning: ${w.field || "(input)"}: ${w.code}: ${w.message}`);
+    showError("submit-warnings", warnings.join("\n"));
     startJob(reply.job_id, reply.status);
   } catch (e) {
     showError("submit-error", `Cannot reach the API: ${e.message}`);
