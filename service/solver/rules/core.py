@@ -24,14 +24,15 @@ def cover(ctx: BuildContext) -> list[Term]:
         max_short = min(c.required, c.required)  # shortfall can never exceed the requirement
         if c.required > 0:
             short = m.new_int_var(0, max_short, f"short_{ci}")
-            m.add(short >= c.required - n)
+            # exact (not just a lower bound), so intermediate rosters report their true shortfall
+            m.add_max_equality(short, [c.required - n, 0])
             terms.append(Term("coverShortfall", short, c.under_weight, None, c.day, c.id))
         if c.over_weight is None:
             if len(assigned) > c.required:
                 ctx.require(m.add(n <= c.required), "coverMaximum")
         elif len(assigned) > c.required:
             surplus = m.new_int_var(0, len(assigned) - c.required, f"surplus_{ci}")
-            m.add(surplus >= n - c.required)
+            m.add_max_equality(surplus, [n - c.required, 0])
             terms.append(Term("coverSurplus", surplus, c.over_weight, None, c.day, c.id))
     return terms
 
