@@ -106,6 +106,12 @@ def render_output(solution: Solution) -> dict:
         agg["count"] += 1
         agg["cost"] += v.cost
 
+    # The objective of the roster returned is the sum of its penalties. CP-SAT's own objective value
+    # can differ for intermediate solutions (it is computed on the presolved model; postsolve may fill
+    # removed variables differently), so it is only shown beside it when it does.
+    objective = solution.objective
+    if solution.has_roster:
+        objective = float(sum(v.cost for v in solution.violations))
     out = {
         "schemaVersion": OUTPUT_SCHEMA_VERSION,
         "planningReference": p.name,
@@ -118,7 +124,7 @@ def render_output(solution: Solution) -> dict:
             "timeToFirstSolutionSeconds": _round(solution.first_solution_seconds),
             "timeToBestSolutionSeconds": _round(solution.best_solution_seconds),
             "solutionsFound": solution.solutions_found,
-            "objective": _num(solution.objective),
+            "objective": _num(objective),
             "bestBound": _num(solution.best_bound),
             "solverVersion": f"ngrs-solver {service_version} / ortools {ortools_version}",
             "finishedAt": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -133,11 +139,13 @@ def render_output(solution: Solution) -> dict:
         "unmetDemand": unmet,
         "employeeRoster": roster,
         "scoreBreakdown": {
-            "total": _num(solution.objective),
+            "total": _num(objective),
             "byRule": sorted(by_rule.values(), key=lambda r: (-r["cost"], r["rule"])),
             "violations": violations,
         },
     }
+    if solution.has_roster and solution.objective is not None and abs(solution.objective - objective) > 1e-6:
+        out["solverRun"]["solverObjective"] = _num(solution.objective)
     meta = p.metadata if isinstance(p.metadata, dict) else {}
     out["warnings"] = list(meta.get("warnings", []))
     if "publicHolidays" in meta:

@@ -796,6 +796,8 @@ def _translate(m: NgrsInput, out: Analysis) -> Problem:
         else:
             rules.append(RuleSpec("workPattern", False, DEFAULT_PATTERN_WEIGHT, params, "default"))
 
+    # Not a rule: a greedy roster honouring the hard rules, given to CP-SAT as a hint (rules/greedy.py).
+    rules.append(RuleSpec("greedyHint", False, 0, {}, "solver"))
     employees = tuple(
         Employee(emp.employeeId, {
             "productTypeId": emp.productTypeId, "rankId": emp.rankId, "scheme": emp.scheme,

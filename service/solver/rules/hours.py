@@ -56,6 +56,16 @@ def _ceil_hours(minutes: int) -> int:
     return -(-minutes // 60)
 
 
+def _hours_over(m, excess_expr, max_excess: int, name: str):
+    """Int var = started hours of max(0, excess minutes), exactly (so reports are true mid-search)."""
+    excess = m.new_int_var(0, max_excess, f"{name}_min")
+    m.add_max_equality(excess, [excess_expr, 0])
+    over = m.new_int_var(0, _ceil_hours(max_excess), name)
+    m.add(60 * over >= excess)
+    m.add(60 * over <= excess + 59)
+    return over
+
+
 @rule("momDailyHoursCap", "dailyHoursCap")
 def daily_hours_cap(ctx: BuildContext, spec: RuleSpec) -> list[Term]:
     p = ctx.problem
@@ -96,8 +106,7 @@ def weekly_hours_cap(ctx: BuildContext, spec: RuleSpec) -> list[Term]:
             if spec.hard:
                 ctx.require(m.add(expr <= cap))
             else:
-                over = m.new_int_var(0, _ceil_hours(most - cap), f"wk_over_{e}_{days[0]}")
-                m.add(60 * over >= expr - cap)
+                over = _hours_over(m, expr - cap, most - cap, f"wk_over_{e}_{days[0]}")
                 y, w, _ = ctx.problem.date_of(days[0]).isocalendar()
                 terms.append(Term(spec.rule, over, spec.weight, e, days[0],
                                   f"hours over {cap / 60:g} h in ISO week {y}-W{w:02d}"))
@@ -120,7 +129,7 @@ def monthly_ot_cap(ctx: BuildContext, spec: RuleSpec) -> list[Term]:
                 if most <= threshold:
                     continue
                 ot = m.new_int_var(0, most - threshold, f"ot_{e}_{days[0]}")
-                m.add(ot >= expr - threshold)
+                m.add_max_equality(ot, [expr - threshold, 0])
                 ots.append(ot)
                 most_total += most - threshold
             if most_total <= cap:
@@ -129,8 +138,7 @@ def monthly_ot_cap(ctx: BuildContext, spec: RuleSpec) -> list[Term]:
             if spec.hard:
                 ctx.require(m.add(sum(ots) <= cap))
             else:
-                over = m.new_int_var(0, _ceil_hours(most_total - cap), f"ot_over_{e}_{year}_{month}")
-                m.add(60 * over >= sum(ots) - cap)
+                over = _hours_over(m, sum(ots) - cap, most_total - cap, f"ot_over_{e}_{year}_{month}")
                 terms.append(Term(spec.rule, over, spec.weight, e, first,
                                   f"overtime hours over {cap / 60:g} h in {year}-{month:02d}"))
     return terms

@@ -33,7 +33,7 @@ def minimum_off_days_per_week(ctx: BuildContext, spec: RuleSpec) -> list[Term]:
                 ctx.require(m.add(sum(lits) <= allowed))
             else:
                 over = m.new_int_var(0, len(lits) - allowed, f"offwk_{e}_{start}")
-                m.add(over >= sum(lits) - allowed)
+                m.add_max_equality(over, [sum(lits) - allowed, 0])
                 terms.append(Term(spec.rule, over, spec.weight, e, start,
                                   f"fewer than {n} days off in the 7 days from {p.date_of(start)}"))
     return terms

@@ -61,7 +61,9 @@ def min_rest_between_shifts(ctx: BuildContext, spec: RuleSpec) -> list[Term]:
                         ctx.require(m.add_bool_or([la.Not(), lb.Not()]))
                     else:
                         v = m.new_bool_var(f"rest_{e}_{d}_{a}_{b}_{k}")
-                        m.add_bool_or([la.Not(), lb.Not(), v])
+                        m.add_bool_or([la.Not(), lb.Not(), v])  # v == la and lb (exact, for the report)
+                        m.add_implication(v, la)
+                        m.add_implication(v, lb)
                         what = "overlap" if gap < 0 else f"rest {gap} min"
                         terms.append(Term(spec.rule, v, spec.weight, e, d2,
                                           f"{a} on {p.date_of(d)} then {b}: {what} < {min_rest} min"))
