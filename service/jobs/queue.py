@@ -40,7 +40,8 @@ class WorkerQueue:
         self._last_sweep = 0.0
         self._scripts = {
             name: r.register_script(getattr(scripts, name))
-            for name in ("START", "HEARTBEAT", "PROGRESS", "FINISH", "RELEASE", "RECONCILE", "LOCK", "UNLOCK")
+            for name in ("START", "HEARTBEAT", "PROGRESS", "FINISH", "RELEASE", "RECONCILE", "RECONCILE_RUNNING", "LOCK",
+                         "UNLOCK")
         }
 
     @property
@@ -181,9 +182,19 @@ class WorkerQueue:
         self._scripts["UNLOCK"](keys=[self.k.lock(name)], args=[token])
 
     def reconcile(self, older_than_s: float = 30.0) -> int:
-        """Re-add `queued` jobs whose stream entry is gone (an XADD lost in a failover). Returns re-adds."""
+        """Re-add `queued` jobs whose stream entry is gone (an XADD lost in a failover) and `running` jobs
+        whose entry is no longer pending (a lost XREADGROUP). Returns how many were re-added."""
         cutoff = time.time() - older_than_s
         requeued = 0
+        for raw in self.r.srandmember(self.k.running, 1000) or []:
+            job_id = raw.decode()
+            out = self._scripts["RECONCILE_RUNNING"](
+                keys=[self.k.job(job_id), self.k.stream, self.k.running, self.k.queued],
+                args=[job_id, GROUP, repr(time.time())],
+            )
+            if out == b"requeued":
+                log.warning("reconciler re-queued running job %s that had no pending entry", job_id)
+                requeued += 1
         for raw in self.r.zrangebyscore(self.k.queued, "-inf", cutoff, start=0, num=1000):
             job_id = raw.decode()
             out = self._scripts["RECONCILE"](

@@ -161,6 +161,23 @@ redis.call('HSET', KEYS[1], 'stream_id', sid)
 return 'requeued'
 """
 
+# KEYS: job, stream, running, queued | ARGV: job_id, group, now
+# A `running` job whose entry is no longer pending (a failover lost the XREADGROUP or the entry): its owner's
+# next heartbeat fails the PEL check and kills the solver, so nobody would ever finish it. Queue it again.
+RECONCILE_RUNNING = _HELPERS + r"""
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SREM', KEYS[3], ARGV[1]) return 'gone' end
+local st = redis.call('HMGET', KEYS[1], 'status', 'stream_id')
+if st[1] ~= 'running' then redis.call('SREM', KEYS[3], ARGV[1]) return 'skip' end
+if st[2] and pel_owner(KEYS[2], ARGV[2], st[2]) then return 'ok' end
+pcall(redis.call, 'XGROUP', 'CREATE', KEYS[2], ARGV[2], '0', 'MKSTREAM')
+if st[2] then redis.call('XDEL', KEYS[2], st[2]) end
+local sid = redis.call('XADD', KEYS[2], '*', 'job', ARGV[1])
+redis.call('HSET', KEYS[1], 'stream_id', sid, 'status', 'queued', 'consumer', '', 'claim', '')
+redis.call('SREM', KEYS[3], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
+return 'requeued'
+"""
+
 # KEYS: lock | ARGV: token, ttl_ms — take the lock if free, renew it if ours
 LOCK = r"""
 local cur = redis.call('GET', KEYS[1])

@@ -232,3 +232,22 @@ def test_backlog_counts_waiting_and_in_flight(queue_settings):
 )
 def test_parse_backlog_lag_fallback(groups, xlen, expected):
     assert parse_backlog(groups, xlen) == expected
+
+
+def test_reconciler_requeues_running_job_without_pending_entry(queue_settings):
+    job_id, _ = submit(queue_settings)
+    a = worker(queue_settings, "a")
+    ca = claim(a)
+    assert a.start(ca) == "started"
+    k = Keys(queue_settings.redis_key_prefix)
+    r = make_sync_redis(queue_settings)
+    r.xack(k.stream, GROUP, ca.stream_id)  # a failover that lost the delivery: the PEL no longer has it
+    assert a.reconcile(older_than_s=0) == 1
+    assert a.heartbeat(ca) == (False, False)  # the old owner learns it lost the job
+    st = run(queue_settings, lambda x: x.status(job_id, "alice"))
+    assert st["status"] == "queued" and run(queue_settings, lambda x: x.stats())["running"] == 0
+    b = worker(queue_settings, "b")
+    cb = claim(b)
+    assert cb and cb.job_id == job_id and b.start(cb) == "started"
+    assert b.reconcile(older_than_s=0) == 0  # a healthy running job is left alone
+    assert b.finish(cb, "completed", result=b"{}") == "ok"
