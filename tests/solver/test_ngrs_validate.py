@@ -192,3 +192,14 @@ def test_never_raises_on_mutated_documents():
             assert issue.code and isinstance(issue.field, str)
         if report.ok:
             build(problem_from_ngrs(doc))  # a valid report means translation and model building succeed
+
+
+def test_unsupported_fields_are_warnings(tiny):
+    tiny["monthlyHourLimits"] = [{"id": "x"}]
+    tiny["demandItems"][0]["requirements"][0]["dailyHeadcount"] = [{"date": "2026-03-02", "shiftCode": "D",
+                                                                     "headcount": 3}]
+    report = validate_document(tiny)
+    assert report.ok
+    got = {(w.field, w.code) for w in report.warnings}
+    assert ("monthlyHourLimits", "UNSUPPORTED_FIELD") in got
+    assert ("demandItems[0].requirements[0].dailyHeadcount", "UNSUPPORTED_FIELD") in got

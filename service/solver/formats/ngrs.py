@@ -450,6 +450,16 @@ def _blacklisted(emp: EmployeeIn, group: ShiftGroup, day: date) -> bool:
     return True
 
 
+# Fields of later versions that change the roster but are not read: a warning, never silent.
+_IGNORED_TOP = {
+    "monthlyHourLimits": "use constraintList momMonthlyOTcap72h / momWeeklyHoursCap44h",
+    "ouOffsets": "rotation offsets are read from employees[].rotationOffset",
+    "solverConfig": "the objective is cover first, then the weighted soft rules",
+}
+_IGNORED_REQ = {
+    "dailyHeadcount": "headcount applies to every covered day",
+}
+
 # Constraint ids: how each is read. kind -> handler below.
 RULE_IDS = {
     "apgdMinRestBetweenShifts": "rest", "minRestMinutes": "rest", "minRestBetweenShifts": "rest",
@@ -602,6 +612,20 @@ def _semantic_checks(m: NgrsInput, out: Analysis) -> None:
         err(Issue("planningHorizon.endDate", "OUT_OF_RANGE", f"horizon of {days} days exceeds {MAX_HORIZON_DAYS}"))
     elif days > LONG_PERIOD_DAYS:
         warn(Issue("planningHorizon", "LONG_PERIOD", f"horizon of {days} days (> {LONG_PERIOD_DAYS})"))
+
+    for key, why in _IGNORED_TOP.items():
+        if (m.model_extra or {}).get(key) not in (None, [], {}, False):
+            warn(Issue(key, "UNSUPPORTED_FIELD", f"{key} is not supported by this solver and is ignored ({why})"))
+    for di, item in enumerate(m.demandItems):
+        for ri, req in enumerate(item.requirements):
+            for key, why in _IGNORED_REQ.items():
+                if (req.model_extra or {}).get(key) not in (None, [], {}, False):
+                    warn(Issue(f"demandItems[{di}].requirements[{ri}].{key}", "UNSUPPORTED_FIELD",
+                               f"{key} is not supported by this solver and is ignored ({why})"))
+        for gi, group in enumerate(item.shifts):
+            if (group.model_extra or {}).get("includeEveOfPublicHolidays") is False:
+                warn(Issue(f"demandItems[{di}].shifts[{gi}].includeEveOfPublicHolidays", "UNSUPPORTED_FIELD",
+                           "eves of public holidays are covered like other days"))
 
     seen_emp: dict[str, int] = {}
     for i, e in enumerate(m.employees):
