@@ -133,8 +133,11 @@ class ApiConfig:
     log_retention_days: int
     #: SOLVER_WORKERS of the API process in all-in-one mode (START_WORKERS=true).
     all_in_one_solver_workers: int
-    #: SOLVER_THREADS of the API process in all-in-one mode (= its vCPUs).
+    #: SOLVER_THREADS of the API process in all-in-one mode (per solve).
     all_in_one_solver_threads: int
+    #: App Runner size in all-in-one mode (the API also solves): workers x threads <= vCPUs.
+    all_in_one_apprunner_cpu: str
+    all_in_one_apprunner_memory: str
     access_log_retention_days: int
 
 
@@ -227,6 +230,8 @@ DEV = EnvConfig(
         log_retention_days=14,
         all_in_one_solver_workers=1,
         all_in_one_solver_threads=1,
+        all_in_one_apprunner_cpu="1 vCPU",
+        all_in_one_apprunner_memory="2 GB",
         access_log_retention_days=30,
     ),
     workers=WorkerConfig(
@@ -295,6 +300,8 @@ PROD = EnvConfig(
         log_retention_days=90,
         all_in_one_solver_workers=2,
         all_in_one_solver_threads=2,
+        all_in_one_apprunner_cpu="4 vCPU",
+        all_in_one_apprunner_memory="8 GB",
         access_log_retention_days=90,
     ),
     workers=WorkerConfig(

@@ -76,6 +76,7 @@ class ServiceStack(Stack):
 
         self.cluster = ComputeCluster(self, "Compute", vpc=vpc).cluster
 
+        all_in_one = mode == "all-in-one"
         if api_runtime == "apprunner":
             self.api: AppRunnerApi | EcsApi = AppRunnerApi(
                 self,
@@ -86,9 +87,10 @@ class ServiceStack(Stack):
                 image=self.image,
                 runtime=api_runtime_env,
                 metric_namespace=config.metrics.namespace,
+                cpu=config.api.all_in_one_apprunner_cpu if all_in_one else config.api.apprunner_cpu,
+                memory=config.api.all_in_one_apprunner_memory if all_in_one else config.api.apprunner_memory,
             )
         else:
-            all_in_one = mode == "all-in-one"
             self.api = EcsApi(
                 self,
                 "Api",
@@ -144,6 +146,7 @@ class ServiceStack(Stack):
             cluster=self.cluster,
             worker_service=self.workers.service if self.workers else None,
             worker_config=config.workers,
+            scaling_metric=self.workers.excess_backlog if self.workers else None,
             removal_policy=removal,
         )
 

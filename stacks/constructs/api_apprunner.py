@@ -39,6 +39,8 @@ class AppRunnerApi(Construct):
         image: ecr_assets.DockerImageAsset,
         runtime: ServiceRuntime,
         metric_namespace: str,
+        cpu: str,
+        memory: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.security_group = ec2.SecurityGroup(
@@ -87,8 +89,8 @@ class AppRunnerApi(Construct):
                     },
                 ),
             ),
-            cpu=apprunner.Cpu.of(config.apprunner_cpu),
-            memory=apprunner.Memory.of(config.apprunner_memory),
+            cpu=apprunner.Cpu.of(cpu),
+            memory=apprunner.Memory.of(memory),
             vpc_connector=connector,
             instance_role=self.role,
             auto_scaling_configuration=autoscaling,

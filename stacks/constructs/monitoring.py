@@ -40,6 +40,7 @@ class Monitoring(Construct):
         cluster: ecs.ICluster,
         worker_service: ecs.FargateService | None,
         worker_config: WorkerConfig,
+        scaling_metric: cw.IMetric | None,
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -212,7 +213,7 @@ class Monitoring(Construct):
         self.dashboard.add_widgets(
             cw.GraphWidget(
                 title="Backlog vs worker tasks",
-                left=[backlog],
+                left=[m for m in (backlog, scaling_metric) if m is not None],
                 right=[m for m in (desired, running) if m is not None],
                 width=12,
             ),

@@ -267,6 +267,8 @@ def test_all_in_one_apprunner(prod_aio_apprunner):
     conf = only(prod_aio_apprunner, "AWS::AppRunner::Service")["Properties"]["SourceConfiguration"]["ImageRepository"]["ImageConfiguration"]
     env = _env(conf["RuntimeEnvironmentVariables"])
     assert env["START_WORKERS"] == "true" and env["SOLVER_WORKERS"] == str(PROD.api.all_in_one_solver_workers)
+    instance = only(prod_aio_apprunner, "AWS::AppRunner::Service")["Properties"]["InstanceConfiguration"]
+    assert instance["Cpu"] == PROD.api.all_in_one_apprunner_cpu and instance["Memory"] == PROD.api.all_in_one_apprunner_memory
 
 
 # ---- monitoring and outputs ----------------------------------------------------------------------
