@@ -56,6 +56,6 @@ def validate_document(doc: Any) -> ValidationReport:
             "covers": len(p.covers),
             "requiredAssignments": sum(c.required for c in p.covers),
             "rules": [{"rule": r.rule, "hard": r.hard, "weight": r.weight, "employees": len(r.params),
-                       "source": r.source} for r in p.rules],
+                       "source": r.source} for r in p.rules if r.rule != "greedyHint"],
         }
     return report
