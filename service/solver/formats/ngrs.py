@@ -127,7 +127,8 @@ def _norm_enforcement(v: Any) -> Any:
 
 
 DateStr = Annotated[date, BeforeValidator(_to_date)]
-TimeStr = Annotated[str, BeforeValidator(_check_time), Field(json_schema_extra={"pattern": r"^\d{1,2}:\d{2}(:\d{2})?$"})]
+TimeStr = Annotated[str, BeforeValidator(_check_time), Field(json_schema_extra={
+    "pattern": r"^(([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?|24:00(:00)?)$"})]
 IdStr = Annotated[str, BeforeValidator(_to_id), Field(min_length=1, max_length=200)]
 Weekday = Annotated[Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], BeforeValidator(_norm_weekday)]
 
