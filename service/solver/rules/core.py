@@ -60,17 +60,32 @@ def fixed_days_off(ctx: BuildContext) -> list[Term]:
 
 def forbidden_successions(ctx: BuildContext) -> list[Term]:
     """Shift b may not follow shift a on the next day (e.g. night then early)."""
+    # Shifts a with the same set F of forbidden followers form a biclique {a...} x F: since an
+    # employee works at most one shift a day, "no pair of it" is one at-most-one over the shifts of
+    # day d in the group and the shifts of day d+1 in F. Same meaning as one clause per pair, but one
+    # constraint per group instead of |pairs| (Curtois Instance24: ~0.5 M instead of ~10 M).
     p = ctx.problem
     if not p.forbidden_successions:
         return []
+    follow: dict[str, set[str]] = defaultdict(set)
+    for a, b in p.forbidden_successions:
+        follow[a].add(b)
+    groups: dict[frozenset[str], list[str]] = defaultdict(list)
+    for a, bs in follow.items():
+        groups[frozenset(bs)].append(a)
     for e in range(len(p.employees)):
         for d in range(p.num_days - 1):
-            for a, b in p.forbidden_successions:
-                if ctx.can_work_shift(e, d, a) and ctx.can_work_shift(e, d + 1, b):
-                    ctx.require(
-                        ctx.model.add_bool_or([ctx.works(e, d, a).Not(), ctx.works(e, d + 1, b).Not()]),
-                        "forbiddenSuccession",
-                    )
+            for bs, as_ in groups.items():
+                first = [ctx.works(e, d, a) for a in as_ if ctx.can_work_shift(e, d, a)]
+                if not first:
+                    continue
+                second = [ctx.works(e, d + 1, b) for b in bs if ctx.can_work_shift(e, d + 1, b)]
+                if not second:
+                    continue
+                if len(first) == 1 and len(second) == 1:
+                    ctx.require(ctx.model.add_bool_or([first[0].Not(), second[0].Not()]), "forbiddenSuccession")
+                else:
+                    ctx.require(ctx.model.add_at_most_one(first + second), "forbiddenSuccession")
     return []
 
 
