@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "api"))
-from api_helpers import EXAMPLES, KEY_A, REPO, long_doc, tiny_doc, wait_for  # noqa: E402
+from api_helpers import EXAMPLES, KEY_A, REPO, tiny_doc, wait_for  # noqa: E402
 
 from service.local import free_port  # noqa: E402
 
@@ -65,6 +65,16 @@ def _poll_terminal(c: httpx.Client, job_id: str, timeout: float) -> dict:
     )
 
 
+def _take_data_lines(response: httpx.Response, n: int) -> list[str]:
+    lines = []
+    for line in response.iter_lines():
+        if line.startswith("data: "):
+            lines.append(line)
+            if len(lines) == n:
+                break
+    return lines
+
+
 def _inputs() -> list[tuple[str, dict]]:
     return [(name, json.loads((EXAMPLES / f"ngrs_{name}.json").read_text()))
             for name in ("tiny", "unmet", "infeasible")]
@@ -95,7 +105,9 @@ def test_solve_cancel_and_clean_stop_over_http(api_process):
     base, proc, log_path = api_process
     with httpx.Client(base_url=base, headers={"X-API-Key": KEY_A}, timeout=30) as c:
         # A long solve first, so one slot is busy while the short ones run on the other.
-        long_job = c.post("/solve/async", json={"input_json": long_doc(), "time_limit_seconds": 120})
+        # examples/ngrs_060.json: first solution in ~1 s, still improving (not proven optimal) after 20 s.
+        long_input = json.loads((EXAMPLES / "ngrs_060.json").read_text())
+        long_job = c.post("/solve/async", json={"input_json": long_input, "time_limit_seconds": 120})
         assert long_job.status_code == 202, long_job.text
         long_id = long_job.json()["job_id"]
 
@@ -125,11 +137,19 @@ def test_solve_cancel_and_clean_stop_over_http(api_process):
                 assert out["unmetDemand"] == []
 
         # The long job is running and reports progress; cancel it.
-        running = wait_for(
-            lambda: (s := c.get(f"/solve/async/{long_id}").json())["status"] == "running" and s["progress"] and s,
-            timeout=60, interval=0.2, what="long job running with progress",
-        )
+        try:
+            running = wait_for(
+                lambda: (s := c.get(f"/solve/async/{long_id}").json())["status"] == "running" and s["progress"] and s,
+                timeout=90, interval=0.2, what="long job running with progress",
+            )
+        except AssertionError:
+            raise AssertionError((c.get(f"/solve/async/{long_id}").json(), log_path.read_text()[-3000:])) from None
         assert running["progress"]["solutions"] >= 1
+        with c.stream("GET", f"/solve/async/{long_id}/events") as events:  # SSE carries the same status
+            assert events.status_code == 200
+            seen = [json.loads(line[6:]) for line in _take_data_lines(events, 2)]
+        assert all(e["job_id"] == long_id and e["status"] == "running" for e in seen)
+        assert seen[1]["progress"]["updated_at"] >= seen[0]["progress"]["updated_at"]
         assert c.get(f"/solve/async/{long_id}/result").status_code == 409
         cancel = c.delete(f"/solve/async/{long_id}")
         assert cancel.status_code == 202 and cancel.json()["status"] == "running", cancel.text

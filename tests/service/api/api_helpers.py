@@ -96,25 +96,3 @@ def tiny_doc(employees: int = 3, days: int = 7, headcount: int = 1, reference: s
         "employees": [{"employeeId": f"E{i}"} for i in range(employees)],
     }
 
-
-def long_doc() -> dict:
-    """A valid input CP-SAT keeps improving for 20+ s on one thread (soft rules, 60 people, 28 days, D/N)."""
-    return {
-        "schemaVersion": "0.98", "planningReference": "API-LONG",
-        "planningHorizon": {"startDate": "2026-02-01", "endDate": "2026-02-28"},
-        "constraintList": [
-            {"id": "minimumOffDaysPerWeek", "enforcement": "soft", "weight": 50,
-             "params": {"minimumOffDaysPerWeek": 2}},
-            {"id": "maxConsecutiveWorkingDays", "enforcement": "soft", "weight": 30,
-             "params": {"maxConsecutiveWorkingDays": 4}},
-            {"id": "weeklyHoursCap", "enforcement": "soft", "weight": 20, "params": {"maxWeeklyHours": 44}},
-            {"id": "minRestBetweenShifts", "enforcement": "hard", "params": {"minRestHours": 12}},
-        ],
-        "demandItems": [{
-            "demandId": "D1",
-            "shifts": [{"shiftDetails": [{"shiftCode": "D", "start": "07:00", "end": "19:00"},
-                                         {"shiftCode": "N", "start": "19:00", "end": "07:00", "nextDay": True}]}],
-            "requirements": [{"requirementId": "R1", "headcount": 10}],
-        }],
-        "employees": [{"employeeId": f"E{i:03d}"} for i in range(60)],
-    }
