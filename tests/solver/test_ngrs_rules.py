@@ -248,3 +248,12 @@ def test_unknown_constraint_is_a_warning_in_the_output():
     d = doc(employees=[emp("E1")], days=1, constraints=[{"id": "teleportBetweenSites", "enforcement": "hard"}])
     out = solve(d)
     assert [(w["field"], w["code"]) for w in out["warnings"]] == [("constraintList[0].id", "UNKNOWN_CONSTRAINT")]
+
+
+def test_max_consecutive_working_days_soft():
+    rule = {"id": "maxConsecutiveWorkingDays", "enforcement": "soft", "weight": 4, "defaultValue": 3}
+    out = solve(doc(employees=[emp("E1")], days=5, constraints=[rule]))
+    assert filled(out) == 5
+    # two 4-day windows fully worked (from day 0 and day 1)
+    assert sorted((v["date"], v["cost"]) for v in violations(out, "maxConsecutiveWorkingDays")) == [
+        ("2026-03-02", 4), ("2026-03-03", 4)]
