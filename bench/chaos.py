@@ -7,7 +7,8 @@ are SIGKILLed (and replaced), Redis client connections are dropped (CLIENT KILL)
 Target: 0 lost; 1 solver start per job, except jobs whose worker was killed (those: 2).
 How it counts, independently of the queue's own bookkeeping: "accepted" = jobs the API answered 202/200
 for (the client retries each submit with its Idempotency-Key through 503s and dropped connections);
-"starts" = "job <id> started" lines in the worker logs (each is one solver process); "lost" = accepted jobs
+"starts" = "job <id> started" lines in the worker logs (each is one solver process); "results_recorded_not_1"
+= terminal jobs whose result the workers' complete script did not accept exactly once; "lost" = accepted jobs
 not in a terminal state by the deadline (or unknown to the API); "attempts" = the job's attempt counter.
 Short leases (10 s, heartbeat 1 s) and sweeps (1 s) so a killed worker's job is reclaimed in seconds; the
 lease still outlasts the 7 s Redis outage, so a restart of Redis alone must cause no second start.
@@ -38,6 +39,7 @@ SHORT = {
 }
 TERMINAL = {"completed", "failed", "cancelled"}
 STARTED = re.compile(r"job (\S+) started \(attempt")
+RECORDED = re.compile(r"job (\S+) (?:completed|failed|cancelled) in [0-9.]+s \(ok\)")  # the complete script said ok
 
 
 class Chaos:
@@ -118,10 +120,14 @@ class Chaos:
         return wait_until(find, timeout, "a worker running a job", interval=0.1)
 
     def kill_worker(self) -> None:
-        proc, job_id = self._busy_worker()
+        try:
+            proc, job_id = self._busy_worker()
+        except RuntimeError:  # nothing running any more: kill an idle worker, still a valid fault
+            proc, job_id = self.rng.choice([p for p in self.stack.workers if p.poll() is None]), None
         self.stack.kill_worker(proc)
-        self.killed_jobs.add(job_id)
-        self.log(f"SIGKILL worker pid {proc.pid} (process group) while it ran job {job_id}")
+        if job_id:
+            self.killed_jobs.add(job_id)
+        self.log(f"SIGKILL worker pid {proc.pid} (process group) while it ran job {job_id or '(none: idle)'}")
         self.stack.start_worker()
         self.log("started a replacement worker")
 
@@ -146,10 +152,10 @@ class Chaos:
         self.log(f"redis-server restarted from its AOF; {len(submit_during)} submits made during the outage")
 
     # -- results -------------------------------------------------------------------------------------
-    def starts(self) -> Counter:
+    def count(self, pattern: re.Pattern) -> Counter:
         counts: Counter = Counter()
         for log in self.stack.log_dir.glob("worker-*.log"):
-            counts.update(STARTED.findall(log.read_text(errors="replace")))
+            counts.update(pattern.findall(log.read_text(errors="replace")))
         return counts
 
 
@@ -210,7 +216,8 @@ def run_chaos(*, jobs: int = 24, workers: int = 4, kills: int = 2, client_kills:
             except RuntimeError as exc:
                 chaos.log(str(exc))
             chaos.log("done")
-            starts = chaos.starts()
+            starts = chaos.count(STARTED)
+            recorded = chaos.count(RECORDED)
             tracebacks = sum(p.read_text(errors="replace").count("Traceback") for p in stack.log_dir.glob("*.log"))
         statuses = Counter(st["status"] for st in final.values())
         ids = list(chaos.jobs.values())
@@ -229,6 +236,8 @@ def run_chaos(*, jobs: int = 24, workers: int = 4, kills: int = 2, client_kills:
             "killed_jobs": sorted(chaos.killed_jobs),
             "killed_jobs_starts": {j: per_job.get(j, 0) for j in sorted(chaos.killed_jobs)},
             "unexplained_restarts": unexplained,
+            "results_recorded_not_1": sorted(j for j in ids if final.get(j, {}).get("status") in TERMINAL
+                                             and recorded.get(j, 0) != 1),
             "never_started_but_completed": sorted(j for j in ids if per_job[j] == 0
                                                   and final.get(j, {}).get("status") == "completed"),
             "attempts_histogram": dict(sorted(Counter(st.get("attempts") for st in final.values()).items(),
@@ -251,6 +260,8 @@ def print_table(res: dict) -> None:
           f"load average {res['load_before']} before / {res['load_after']} after")
     cols = ["accepted", "completed", "failed", "cancelled", "lost", "starts_total", "submit_retries",
             "submit_5xx_not_503", "idempotency_violations", "tracebacks_in_logs"]
+    res = {**res, "results_recorded_not_1": len(res["results_recorded_not_1"])}
+    cols.insert(5, "results_recorded_not_1")
     print("| " + " | ".join(cols) + " | starts per job (starts: jobs) | killed jobs: starts | unexplained restarts |")
     print("|" + "---|" * (len(cols) + 3))
     hist = ", ".join(f"{k}: {v}" for k, v in res["starts_histogram"].items())
@@ -285,7 +296,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(json.dumps(res, indent=1))
     ok = (res["lost"] == 0 and not res["unexplained_restarts"] and res["idempotency_violations"] == 0
-          and res["submit_5xx_not_503"] == 0)
+          and res["submit_5xx_not_503"] == 0 and not res["results_recorded_not_1"])
     return 0 if ok else 1
 
 

@@ -24,4 +24,5 @@ def test_no_job_lost_and_one_start_per_job_except_the_killed_one():
     assert set(starts) <= {1, 2} and starts.get(1, 0) >= 5, starts  # only the killed job may start twice
     assert all(n in (1, 2) for n in res["killed_jobs_starts"].values())
     assert res["never_started_but_completed"] == []
+    assert res["results_recorded_not_1"] == [], res  # exactly one accepted result per job
     assert res["tracebacks_in_logs"] == 0
