@@ -30,6 +30,10 @@ ECR_AUTH_REASON = (
     "themselves are limited to the CDK container-assets repository."
 )
 
+TASK_PROTECTION_REASON = (
+    "Task scale-in protection must name the task ARN, which is only known at run time; the resource is "
+    "limited to the tasks of this service's own cluster (task/<cluster>/*)."
+)
 ENV_VARS_REASON = (
     "Only non-secret settings are plain environment variables (endpoint, prefix, sizes, metric names); "
     "every secret is injected from Secrets Manager through the task definition's secrets."
@@ -146,19 +150,20 @@ def _apply(deployment: "Deployment") -> None:
             "move the finding. It is private, SSL-only, SSE-S3 and expires objects.",
         )
 
+    stack = Stack.of(service)
+    cluster_id = stack.get_logical_id(service.cluster.node.default_child)  # type: ignore[arg-type]
+    partition = stack.resolve(stack.partition)
+    partition = partition if isinstance(partition, str) else "<AWS::Partition>"
+    task_protection_id = (
+        f"AwsSolutions-IAM5[Resource::arn:{partition}:ecs:{cfg.region}:{cfg.account}:task/<{cluster_id}>/*]"
+    )
+    if getattr(api, "task_protection", False):
+        ack(api.role, task_protection_id, TASK_PROTECTION_REASON)
+
     if service.workers is not None:
         workers = service.workers
         ack(workers.role, "AwsSolutions-IAM5[Resource::*]", PUT_METRIC_DATA_REASON)
-        stack = Stack.of(service)
-        cluster_id = stack.get_logical_id(service.cluster.node.default_child)  # type: ignore[arg-type]
-        partition = stack.resolve(stack.partition)
-        partition = partition if isinstance(partition, str) else "<AWS::Partition>"
-        ack(
-            workers.role,
-            f"AwsSolutions-IAM5[Resource::arn:{partition}:ecs:{cfg.region}:{cfg.account}:task/<{cluster_id}>/*]",
-            "Task scale-in protection must name the task ARN, which is only known at run time; the resource "
-            "is limited to tasks of this service's own cluster (task/<cluster>/*).",
-        )
+        ack(workers.role, task_protection_id, TASK_PROTECTION_REASON)
         ack(workers.task_definition.execution_role, "AwsSolutions-IAM5[Resource::*]", ECR_AUTH_REASON)
         ack(workers.task_definition, "AwsSolutions-ECS2", ENV_VARS_REASON)
 

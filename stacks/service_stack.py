@@ -106,6 +106,7 @@ class ServiceStack(Stack):
                 memory_mib=config.workers.memory_mib if all_in_one else config.api.ecs_memory_mib,
                 removal_policy=removal,
                 encryption_key=data_key,
+                task_protection=all_in_one,
             )
         # SG-to-SG 6379, written from the compute side (the ingress lands in this stack: no cycle).
         self.api.connections.allow_to(redis.security_group, ec2.Port.tcp(redis.port), "API to Redis")

@@ -26,6 +26,7 @@ from stacks.constructs.runtime import (
     HEALTH_PATH,
     ServiceRuntime,
     put_metric_data_statement,
+    task_protection_statement,
 )
 
 
@@ -50,6 +51,7 @@ class EcsApi(Construct):
         memory_mib: int,
         removal_policy: RemovalPolicy,
         encryption_key: kms.IKey,
+        task_protection: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         https = config.certificate_arn is not None
@@ -116,6 +118,9 @@ class EcsApi(Construct):
             description=f"NGRS {env_name} API (ECS task): publish backlog metric",
         )
         self.role.add_to_policy(put_metric_data_statement(metric_namespace))
+        self.task_protection = task_protection
+        if task_protection:  # all-in-one: in-process workers protect their task while solving
+            self.role.add_to_policy(task_protection_statement(self, cluster.cluster_name))
         self.task_definition = task = ecs.FargateTaskDefinition(
             self,
             "Task",

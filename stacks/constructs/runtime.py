@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as sm
+
+from constructs import Construct
 
 from cdk_app.config import EnvConfig
 
@@ -54,6 +57,22 @@ def base_runtime(
             "API_KEYS": api_keys,
             "WEBHOOK_SIGNING_SECRET": webhook_signing,
         },
+    )
+
+
+def task_protection_statement(scope: Construct, cluster_name: str) -> iam.PolicyStatement:
+    """ECS task scale-in protection for the tasks of one cluster (the worker sets it around each job)."""
+    return iam.PolicyStatement(
+        sid="TaskScaleInProtection",
+        actions=["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"],
+        resources=[
+            Stack.of(scope).format_arn(
+                service="ecs",
+                resource="task",
+                resource_name=f"{cluster_name}/*",
+                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+            )
+        ],
     )
 
 

@@ -10,7 +10,7 @@ the worker around each job), so a scale-in never stops a running solve.
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_ec2 as ec2
@@ -23,7 +23,12 @@ from constructs import Construct
 
 from cdk_app.config import MetricsConfig, WorkerConfig
 from stacks.constructs._util import retention
-from stacks.constructs.runtime import WORKER_COMMAND, ServiceRuntime, put_metric_data_statement
+from stacks.constructs.runtime import (
+    WORKER_COMMAND,
+    ServiceRuntime,
+    put_metric_data_statement,
+    task_protection_statement,
+)
 
 
 def backlog_metric(*, metrics: MetricsConfig, env_name: str, period_seconds: int = 60, statistic: str = "Maximum") -> cw.Metric:
@@ -86,27 +91,13 @@ class Workers(Construct):
         )
         self.connections = self.security_group.connections
 
-        stack = Stack.of(self)
         self.role = iam.Role(
             self,
             "TaskRole",
             assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
             description=f"NGRS {env_name} worker task: task scale-in protection, publish backlog metric",
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="TaskScaleInProtection",
-                actions=["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"],
-                resources=[
-                    stack.format_arn(
-                        service="ecs",
-                        resource="task",
-                        resource_name=f"{cluster.cluster_name}/*",
-                        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-                    )
-                ],
-            )
-        )
+        self.role.add_to_policy(task_protection_statement(self, cluster.cluster_name))
         self.role.add_to_policy(put_metric_data_statement(metrics.namespace))
 
         self.task_definition = ecs.FargateTaskDefinition(

@@ -260,6 +260,17 @@ def test_all_in_one_ecs_has_no_worker_service(dev_aio_ecs):
     assert env["SOLVER_WORKERS"] == str(DEV.api.all_in_one_solver_workers)
     assert env["SOLVER_THREADS"] == str(DEV.api.all_in_one_solver_threads)
     assert dev_aio_ecs["Outputs"]["WorkerServiceName"]["Value"] == "none (all-in-one mode)"
+    # in-process workers protect their task while solving: same scoped grant as the workers
+    Template.from_json(dev_aio_ecs).has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
+                "Sid": "TaskScaleInProtection",
+                "Action": ["ecs:GetTaskProtection", "ecs:UpdateTaskProtection"],
+            })])},
+            "Roles": [{"Ref": Match.string_like_regexp("^ApiTaskRole")}],
+        },
+    )
 
 
 def test_all_in_one_apprunner(prod_aio_apprunner):
