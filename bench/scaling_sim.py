@@ -7,7 +7,7 @@ CPU target tracking, the QueueProcessingFargateService (QPFS) defaults, and two 
 - config:  the shipped steps on the backlog metric (waiting + running), scale-in after N periods at 0;
 - waiting: the same steps on waiting jobs only (scale-out), scale-in as shipped;
 - excess:  metric math `backlog − DesiredTaskCount`: add what is missing, remove one task after 5 periods
-           with spare capacity (EXCESS_STEPS below);
+           with spare capacity (EXCESS_STEPS below); excess+2: the same keeping 2 idle tasks warm;
 - cpu-tt:  ECS CPU target tracking at 50 %;  qpfs / qpfs-noprot: QPFS defaults with / without our
            task scale-in protection.
 
@@ -152,9 +152,10 @@ def waiting_only(sim: "Sim") -> float:
     return float(len(sim.waiting))
 
 
-def excess_demand(sim: "Sim") -> float:
-    """Metric math `backlog − DesiredTaskCount` (Container Insights): tasks missing (>0) or spare (<0)."""
-    return backlog(sim) - sim.desired
+def excess_demand(sim: "Sim", spare: int = 0) -> float:
+    """Metric math `backlog + spare − DesiredTaskCount` (Container Insights): tasks missing (>0) or idle (<0)
+    while keeping `spare` warm idle tasks for the next arrivals."""
+    return backlog(sim) + spare - sim.desired
 
 
 def step_alarms(
@@ -230,6 +231,8 @@ POLICIES: dict[str, Policy] = {
         step_alarms(cfg.workers.scaling, backlog, 0, "backlog")[1],
     ]),
     "excess": Policy("excess", True, lambda cfg: step_alarms(EXCESS_STEPS, excess_demand, -1, "excess")),
+    "excess+2": Policy("excess+2", True, lambda cfg: step_alarms(
+        EXCESS_STEPS, lambda sim: excess_demand(sim, spare=2), -1, "excess2")),
     "cpu-tt": Policy("cpu-tt", True, lambda cfg: cpu_target_tracking(50.0)),
     "qpfs": Policy("qpfs", True, qpfs_default_alarms),
     "qpfs-noprot": Policy("qpfs-noprot", False, qpfs_default_alarms),
