@@ -33,6 +33,7 @@ Modelling assumptions (each one a constant or an argument below; change them, no
 - Solve durations: CP-SAT runs realistic NGRS inputs to their time limit (the solver benchmark's 200-
   employee example ends FEASIBLE at its limit), so a job lasts about its time limit; traces draw limits
   log-normally around `--duration-median` seconds, clipped to [30 s, 1800 s].
+- Cost and worker-minutes cover the same window for every policy: the trace plus one drain hour.
 - Queue wait of a job = completion − arrival − its solve duration (everything that was not the
   successful solve: waiting, start-up of a task for it, lost work of killed attempts).
 - CPU target tracking (ECSServiceAverageCPUUtilization): a busy task is at 100 % (SOLVER_THREADS =
@@ -279,7 +280,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class Sim:
-    def __init__(self, cfg: EnvConfig, policy: Policy, jobs: list[Job], *, seed: int, drain_hours: float = 3.0):
+    def __init__(self, cfg: EnvConfig, policy: Policy, jobs: list[Job], *, seed: int, drain_hours: float = 1.0):
         self.cfg, self.policy, self.jobs = cfg, policy, jobs
         self.rng = random.Random(f"start:{seed}")
         self.alarms = policy.make_alarms(cfg)
@@ -297,6 +298,7 @@ class Sim:
         self.last_out = -1e9
         self.last_out_change = 0
         self.last_in = -1e9
+        # every policy is billed over the same window: the trace plus a drain hour (solves are <= 30 min)
         self.horizon = (max((j.arrival for j in jobs), default=0.0) + drain_hours * 3600.0)
 
     def busy_count(self) -> int:
@@ -396,10 +398,6 @@ class Sim:
             self._evaluate_alarms()
             self._reconcile()
             self.peak = max(self.peak, len(self.tasks))
-            if not arrivals and not self.waiting and self.busy_count() == 0 and len(self.done) == len(self.jobs):
-                # keep going until capacity is back at min so scale-in cost is counted
-                if self.desired == self.cfg.workers.min_tasks and len(self.tasks) == self.desired:
-                    break
             t += 1
         for task in self.tasks:
             self.billed_s += self.now - task.launched
