@@ -81,6 +81,11 @@ def instance(name: str, n: int, codes: int, seed: int, *, days: int = 31, headco
     rng = random.Random(seed)
     emps = employees(n, rng)
     shifts = SHIFT_SETS[codes]
+    # the gender-Mix requirement needs women among the first-aid-qualified AVSO officers
+    avso = [e for e in emps if e["productTypeId"] == "AVSO"]
+    for e in avso[:max(2, len(avso) // 4)]:
+        e["gender"] = "F"
+        e["qualifications"] = [{"code": "FA"}]
     per_day = max(1, round(n * headcount))  # people per day, over all codes and requirements
     n_avso = sum(e["productTypeId"] == "AVSO" for e in emps)
     reqs = []

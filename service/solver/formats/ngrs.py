@@ -773,6 +773,14 @@ def _translate(m: NgrsInput, out: Analysis) -> Problem:
                         covers.append(Cover(cid, d, sd.shiftCode, need, elig, COVER_UNDER_WEIGHT, None,
                                             {"demandId": item.demandId, "requirementId": req.requirementId},
                                             mix))
+            if req.gender == "Mix" and static_any:
+                mix_covers = [c for c in covers if c.labels["demandId"] == item.demandId
+                              and c.labels["requirementId"] == req.requirementId and c.mix_groups
+                              and c.required >= 2]
+                if mix_covers and all(not c.mix_groups["M"] or not c.mix_groups["F"] for c in mix_covers):
+                    out.warnings.append(Issue(f"demandItems[{di}].requirements[{ri}].gender", "INSUFFICIENT_EMPLOYEES",
+                                              "gender Mix needs at least one M and one F eligible employee; "
+                                              "its demand will be unmet"))
             if not static_any:
                 out.warnings.append(Issue(f"demandItems[{di}].requirements[{ri}]", "NO_MATCHING_EMPLOYEES",
                                           f"no employee matches requirement {req.requirementId!r}; "
