@@ -20,7 +20,7 @@ from typing import Any
 from aws_cdk import App, Environment, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from cdk_app.config import API_RUNTIMES, MODES, EnvConfig, get_config
+from cdk_app.config import API_RUNTIMES, MODES, EnvConfig, get_config, validate
 from cdk_app.nag import acknowledge_findings
 from stacks.data_stack import DataStack
 from stacks.service_stack import ServiceStack
@@ -63,9 +63,11 @@ def build_app(
     context: dict[str, Any] | None = None,
     outdir: str | None = None,
     nag: bool = True,
+    config_override: EnvConfig | None = None,
 ) -> Deployment:
     """Build the app for the environment chosen by context. `context` is merged over nothing (the CLI
-    passes cdk.json itself); tests pass `{**cdk_json_context(), "env": ...}`."""
+    passes cdk.json itself); tests pass `{**cdk_json_context(), "env": ...}`. `config_override` replaces
+    the selected environment's config (tests of config variants, e.g. with a certificate)."""
     kwargs: dict[str, Any] = {}
     if context is not None:
         kwargs["context"] = context
@@ -73,7 +75,8 @@ def build_app(
         kwargs["outdir"] = outdir
     app = App(**kwargs)
 
-    config = get_config(_choice(app, "env", "dev", ("dev", "prod")))
+    config = config_override or get_config(_choice(app, "env", "dev", ("dev", "prod")))
+    validate(config)
     mode = _choice(app, "mode", config.default_mode, MODES)
     api_runtime = _choice(app, "api_runtime", config.default_api_runtime, API_RUNTIMES)
 

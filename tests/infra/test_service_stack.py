@@ -318,3 +318,27 @@ def test_dashboard_and_outputs(dev):
         assert needle in body, needle
     for name in ("ApiUrl", "DashboardUrl", "WorkerServiceName", "AlarmTopicArn"):
         assert name in dev["Outputs"]
+
+
+def test_ecs_api_with_certificate_serves_https(tmp_path):
+    """With api.certificate_arn set, the ALB serves HTTPS (TLS 1.2+ policy) and redirects HTTP."""
+    import dataclasses
+
+    from cdk_app.app import build_app, cdk_json_context
+
+    cert = "arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-0000-0000-000000000000"
+    cfg = dataclasses.replace(PROD, api=dataclasses.replace(PROD.api, certificate_arn=cert))
+    deployment = build_app(
+        context={**cdk_json_context(), "env": "prod", "api_runtime": "ecs"}, outdir=str(tmp_path), config_override=cfg
+    )
+    template = deployment.app.synth().get_stack_by_name("Ngrs-prod-Service").template
+    listeners = [l["Properties"] for l in resources(template, "AWS::ElasticLoadBalancingV2::Listener").values()]
+    https = next(l for l in listeners if l["Port"] == 443)
+    assert https["Protocol"] == "HTTPS" and https["Certificates"] == [{"CertificateArn": cert}]
+    assert https["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
+    http = next(l for l in listeners if l["Port"] == 80)
+    assert http["DefaultActions"][0]["Type"] == "redirect"
+    assert http["DefaultActions"][0]["RedirectConfig"]["Protocol"] == "HTTPS"
+    assert template["Outputs"]["ApiUrl"]["Value"]["Fn::Join"][1][0] == "https://"
+    # no checkov skips for the listener once HTTPS is on
+    assert not any(rule in ("CKV_AWS_2", "CKV_AWS_103") for _, rule, _ in deployment.acknowledgements)
