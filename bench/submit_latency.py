@@ -46,6 +46,12 @@ def default_input() -> dict:
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process from /proc (Linux): CPU spent, independent of what else loads the box."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def summarise(latencies: list[float], wall: float) -> tuple[float, float, float]:
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
@@ -67,7 +73,8 @@ async def run_level(n: int, concurrency: int, one) -> tuple[list[float], float]:
     return latencies, time.perf_counter() - t0
 
 
-async def bench(base: str, redis_url: str, payload: bytes, n: int, levels: list[int]) -> list[tuple]:
+async def bench(base: str, redis_url: str, payload: bytes, n: int, levels: list[int], api_pid: int,
+                redis_pid: int) -> list[tuple]:
     rows = []
     headers = {"X-API-Key": KEY, "Content-Type": "application/json"}
     for c in levels:
@@ -80,8 +87,11 @@ async def bench(base: str, redis_url: str, payload: bytes, n: int, levels: list[
                     raise RuntimeError(f"submit answered {r.status_code}: {r.text[:200]}")
 
             await run_level(min(20, n), c, submit)  # warm-up: connections, validator, script cache
+            cpu0, rcpu0 = cpu_seconds(api_pid), cpu_seconds(redis_pid)
             lat, wall = await run_level(n, c, submit)
-            rows.append(("POST /solve/async", c, n, *summarise(lat, wall)))
+            api_ms = (cpu_seconds(api_pid) - cpu0) / n * 1000
+            redis_ms = (cpu_seconds(redis_pid) - rcpu0) / n * 1000
+            rows.append(("POST /solve/async", c, n, *summarise(lat, wall), api_ms, redis_ms))
 
         r = redis.asyncio.Redis.from_url(redis_url, max_connections=c)
         try:
@@ -89,8 +99,10 @@ async def bench(base: str, redis_url: str, payload: bytes, n: int, levels: list[
                 await r.xadd("bench:xadd", {"input": payload})
 
             await run_level(min(20, n), c, xadd)
+            rcpu0 = cpu_seconds(redis_pid)
             lat, wall = await run_level(n, c, xadd)
-            rows.append(("XADD (baseline)", c, n, *summarise(lat, wall)))
+            rows.append(("XADD (baseline)", c, n, *summarise(lat, wall), None,
+                         (cpu_seconds(redis_pid) - rcpu0) / n * 1000))
             await r.delete("bench:xadd")
         finally:
             await r.aclose()
@@ -126,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                 if time.monotonic() > deadline or api.poll() is not None:
                     raise RuntimeError("API did not become ready")
                 time.sleep(0.1)
-            rows = asyncio.run(bench(base, rds.url, payload, args.n, levels))
+            rows = asyncio.run(bench(base, rds.url, payload, args.n, levels, api.pid, rds.proc.pid))
         finally:
             api.send_signal(signal.SIGTERM)
             api.wait(30)
@@ -134,10 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\npayload {len(payload)} bytes; {args.n} requests per row after 20 warm-up; API: 1 uvicorn process, "
           f"no workers; Redis {rds.url} (AOF everysec); client: one asyncio process; {os.cpu_count()} CPUs; "
           f"load average before/after {load0[0]:.1f}/{os.getloadavg()[0]:.1f}\n")
-    print(f"| {'operation':<18} | {'concurrency':>11} | {'n':>5} | {'p50 ms':>7} | {'p99 ms':>7} | {'per s':>7} |")
-    print(f"|{'-' * 20}|{'-' * 13}|{'-' * 7}|{'-' * 9}|{'-' * 9}|{'-' * 9}|")
-    for op, c, n, p50, p99, rate in rows:
-        print(f"| {op:<18} | {c:>11} | {n:>5} | {p50:>7.2f} | {p99:>7.2f} | {rate:>7.0f} |")
+    print(f"| {'operation':<18} | {'concurrency':>11} | {'n':>5} | {'p50 ms':>7} | {'p99 ms':>7} | {'per s':>7} "
+          f"| {'API CPU ms/req':>14} | {'Redis CPU ms/req':>16} |")
+    print(f"|{'-' * 20}|{'-' * 13}|{'-' * 7}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 16}|{'-' * 18}|")
+    for op, c, n, p50, p99, rate, api_ms, redis_ms in rows:
+        api_txt = "-" if api_ms is None else f"{api_ms:.2f}"
+        print(f"| {op:<18} | {c:>11} | {n:>5} | {p50:>7.2f} | {p99:>7.2f} | {rate:>7.0f} | {api_txt:>14} "
+              f"| {redis_ms:>16.3f} |")
     return 0
 
 
