@@ -18,7 +18,7 @@ import service
 from service.api import routes_jobs, routes_meta
 from service.api.auth import API_KEY_HEADER, KeyRing, load_keyring
 from service.api.errors import install_error_handlers
-from service.api.limits import BodySizeLimit
+from service.api.limits import BodySizeLimit, SecurityHeaders
 from service.api.models import SubmitWrapper
 from service.api.store import close_store
 from service.settings import Settings, get_settings
@@ -153,5 +153,6 @@ def create_app(settings: Settings | None = None, *, keyring: KeyRing | None = No
         )
     # Added last = outermost: the cap applies before CORS or routing touch the body.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -1,5 +1,6 @@
 """Request body cap (MAX_BODY_BYTES): 413 before reading when Content-Length is too big, and 413 as soon as
 a streamed (chunked, or lying) body passes the cap, so no request can make the API buffer more than that.
+Also the response headers every answer carries: rosters name people, so job answers are never cached.
 """
 
 from __future__ import annotations
@@ -49,3 +50,27 @@ class BodySizeLimit:
             return message
 
         await self.app(scope, capped_receive, send)
+
+
+class SecurityHeaders:
+    """`X-Content-Type-Options: nosniff` everywhere; `Cache-Control: no-store` on job endpoints."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        no_store = scope.get("path", "").startswith("/solve/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                if no_store:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

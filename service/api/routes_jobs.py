@@ -52,7 +52,12 @@ def _not_found(job_id: str) -> ApiError:
         "created; **200** (same body, current status) when the idempotency key matched an existing job of "
         "this API key, which is not solved again. `Location` points at the job."
     ),
-    openapi_extra=SUBMIT_BODY_DOC,
+    openapi_extra={
+        **SUBMIT_BODY_DOC,
+        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                        "description": "same as the wrapper's idempotency_key (the wrapper wins)",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
+    },
     responses={
         200: {"model": SubmitResponse, "description": "idempotent re-post: the existing job"},
         202: {"description": "job created and queued"},

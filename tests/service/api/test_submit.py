@@ -22,6 +22,7 @@ def test_submit_returns_202_with_location_and_the_job_is_queued(server, client):
     assert body["links"] == {"status": f"/solve/async/{job_id}", "result": f"/solve/async/{job_id}/result",
                              "events": f"/solve/async/{job_id}/events"}
     assert r.headers["location"] == f"/solve/async/{job_id}"
+    assert r.headers["cache-control"] == "no-store" and r.headers["x-content-type-options"] == "nosniff"
     status = client.get(r.headers["location"])
     assert status.status_code == 200
     assert status.json()["job_id"] == job_id and status.json()["status"] == "queued"
