@@ -61,6 +61,16 @@ def split_submission(body: bytes, data: Any) -> Submission:
     )
 
 
+def document_time_limit(document: dict[str, Any], settings: Settings) -> float | None:
+    """The input's own `solverRunTime.maxSeconds`, capped at JOB_MAX_RUNTIME_SECONDS, so the worker's hard
+    deadline (limit + grace) follows the document instead of the one-hour default."""
+    run = document.get("solverRunTime")
+    seconds = run.get("maxSeconds") if isinstance(run, dict) else None
+    if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and 0 < seconds < float("inf"):
+        return min(float(seconds), settings.job_max_runtime_seconds)
+    return None
+
+
 def check_options(sub: Submission, settings: Settings) -> None:
     if sub.time_limit_seconds is not None and sub.time_limit_seconds > settings.job_max_runtime_seconds:
         raise _invalid(

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from sse_starlette.sse import EventSourceResponse
 
 from service.api.auth import require_owner
-from service.api.bodies import check_options, read_json, split_submission
+from service.api.bodies import check_options, document_time_limit, read_json, split_submission
 from service.api.errors import REDIS_DOWN, ApiError, ErrorBody
 from service.api.models import TERMINAL, JobStatus, QueueStats, SubmitResponse
 from service.api.routes_meta import SUBMIT_BODY_DOC, run_validation
@@ -81,6 +81,8 @@ async def submit(request: Request, response: Response, owner: str = Depends(requ
             sub.idempotency_key = header
     check_options(sub, settings)
     report = await run_validation(sub.document)
+    if sub.time_limit_seconds is None:
+        sub.time_limit_seconds = document_time_limit(sub.document, settings)
     if not report.ok:
         raise ApiError(
             422,

@@ -179,3 +179,21 @@ def test_validation_warnings_are_returned_with_the_202(client):
     r = client.post("/solve/async", json=doc)
     assert r.status_code == 202, r.text
     assert "UNKNOWN_VERSION" in [w["code"] for w in r.json()["warnings"]]
+
+
+def test_time_limit_comes_from_the_wrapper_else_the_document(server, client, redis_server):
+    keys = Keys(server.settings.redis_key_prefix)
+    r = redis_server.client()
+
+    def stored_limit(body) -> bytes | None:
+        job_id = client.post("/solve/async", json=body).json()["job_id"]
+        return r.hget(keys.job(job_id), "time_limit")  # the job hash field the worker reads
+
+    doc = tiny_doc()
+    doc["solverRunTime"] = {"maxSeconds": 7}
+    with_doc_limit = stored_limit(doc)
+    with_wrapper = stored_limit({"input_json": doc, "time_limit_seconds": 3})
+    without = stored_limit(tiny_doc())
+    assert float(with_doc_limit) == 7.0
+    assert float(with_wrapper) == 3.0
+    assert without == b""
