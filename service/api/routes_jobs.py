@@ -50,7 +50,8 @@ def _not_found(job_id: str) -> ApiError:
         "Body: the NGRS input itself, or `{input_json, webhook_url, idempotency_key, time_limit_seconds}`. "
         "The idempotency key may also come in the `Idempotency-Key` header. **202** when a new job was "
         "created; **200** (same body, current status) when the idempotency key matched an existing job of "
-        "this API key, which is not solved again. `Location` points at the job."
+        "this API key, which is not solved again. `Location` points at the job. After a 503 the job may or "
+        "may not have been created: retry with the same idempotency key to be safe."
     ),
     openapi_extra={
         **SUBMIT_BODY_DOC,
