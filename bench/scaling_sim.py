@@ -4,10 +4,12 @@ Owns the model of CloudWatch alarms + Application Auto Scaling + ECS/Fargate for
 the comparison of the policy we ship (`cdk_app.config`, the same objects the stacks read) with
 CPU target tracking, the QueueProcessingFargateService (QPFS) defaults, and two candidates:
 
-- config:  the shipped steps on the backlog metric (waiting + running), scale-in after N periods at 0;
-- waiting: the same steps on waiting jobs only (scale-out), scale-in as shipped;
-- excess:  metric math `backlog − DesiredTaskCount`: add what is missing, remove one task after 5 periods
-           with spare capacity (EXCESS_STEPS below); excess+2: the same keeping 2 idle tasks warm;
+- config:  what the stacks build from the config: scale-out steps on the excess backlog
+           E = backlog − DesiredTaskCount × slots, scale-in after N periods with the backlog at 0;
+- raw-backlog: the first version of the stacks: the same steps on the raw backlog (waiting + running);
+- config+inE: the shipped steps, but scale-in when E ≤ −1 (idle capacity) for N periods;
+- excess:  scale-out on E adding what is missing, scale-in when E ≤ −1 (idle capacity) for 5 periods
+           (EXCESS_STEPS below); excess+2: the same on E + 2 (two warm idle slots);
 - cpu-tt:  ECS CPU target tracking at 50 %;  qpfs / qpfs-noprot: QPFS defaults with / without our
            task scale-in protection.
 
@@ -154,25 +156,28 @@ def waiting_only(sim: "Sim") -> float:
 
 
 def excess_demand(sim: "Sim", spare: int = 0) -> float:
-    """Metric math `backlog + spare − DesiredTaskCount` (Container Insights): tasks missing (>0) or idle (<0)
-    while keeping `spare` warm idle tasks for the next arrivals."""
-    return backlog(sim) + spare - sim.desired
+    """The config's excess backlog E = backlog − DesiredTaskCount × slots (metric math on Container Insights),
+    plus `spare` warm slots to keep: slots missing (>0) or idle (<0)."""
+    w = sim.cfg.workers
+    return w.scaling.excess_backlog(backlog(sim) + spare, sim.desired, w.solver_workers)
 
 
 def step_alarms(
-    scaling: ScalingPolicyConfig, metric: Callable[["Sim"], float], scale_in_below: float, label: str
+    scaling: ScalingPolicyConfig, out_metric: Callable[["Sim"], float], in_metric: Callable[["Sim"], float],
+    scale_in_below: float, label: str,
 ) -> list[Alarm]:
-    """The two alarms `stacks/constructs/workers.py` builds from a ScalingPolicyConfig."""
+    """A scale-out and a scale-in alarm + step policy, as `stacks/constructs/workers.py` builds them from a
+    ScalingPolicyConfig (scale-out threshold = the first step's lower bound)."""
     threshold = scaling.scale_out_steps[0][0]
     return [
         Alarm(
-            f"{label}-out", metric, scaling.metric_period_seconds, scaling.scale_out_evaluation_periods,
+            f"{label}-out", out_metric, scaling.metric_period_seconds, scaling.scale_out_evaluation_periods,
             lambda v: v >= threshold,
-            lambda sim, v: ("out", _step_change(scaling.scale_out_steps, v)),
+            lambda sim, v: ("out", scaling.scale_out_change(v)),
             scaling.scale_out_cooldown_seconds,
         ),
         Alarm(
-            f"{label}-in", metric, scaling.metric_period_seconds, scaling.scale_in_evaluation_periods,
+            f"{label}-in", in_metric, scaling.metric_period_seconds, scaling.scale_in_evaluation_periods,
             lambda v: v <= scale_in_below,
             lambda sim, v: ("in", scaling.scale_in_change),
             scaling.scale_in_cooldown_seconds,
@@ -225,15 +230,17 @@ EXCESS_STEPS = ScalingPolicyConfig(
 
 
 POLICIES: dict[str, Policy] = {
-    "config": Policy("config", True, lambda cfg: step_alarms(cfg.workers.scaling, backlog, 0, "backlog")),
-    # the smallest stack change: scale out on waiting jobs only (the stream's lag), scale in as configured
-    "waiting": Policy("waiting", True, lambda cfg: [
-        step_alarms(cfg.workers.scaling, waiting_only, 0, "waiting")[0],
-        step_alarms(cfg.workers.scaling, backlog, 0, "backlog")[1],
-    ]),
-    "excess": Policy("excess", True, lambda cfg: step_alarms(EXCESS_STEPS, excess_demand, -1, "excess")),
+    # what the stacks build from the config: scale out on E = backlog − desired × slots, scale in on backlog 0
+    "config": Policy("config", True, lambda cfg: step_alarms(cfg.workers.scaling, excess_demand, backlog, 0, "cfg")),
+    # the first version of the stacks (until 11:51 UTC): the same steps on the raw backlog
+    "raw-backlog": Policy("raw-backlog", True,
+                          lambda cfg: step_alarms(cfg.workers.scaling, backlog, backlog, 0, "raw")),
+    # the smallest change to the shipped policy: scale in on idle capacity (E <= -1) instead of backlog 0
+    "config+inE": Policy("config+inE", True,
+                         lambda cfg: step_alarms(cfg.workers.scaling, excess_demand, excess_demand, -1, "cfgE")),
+    "excess": Policy("excess", True, lambda cfg: step_alarms(EXCESS_STEPS, excess_demand, excess_demand, -1, "x")),
     "excess+2": Policy("excess+2", True, lambda cfg: step_alarms(
-        EXCESS_STEPS, lambda sim: excess_demand(sim, spare=2), -1, "excess2")),
+        EXCESS_STEPS, lambda sim: excess_demand(sim, spare=2), lambda sim: excess_demand(sim, spare=2), -1, "x2")),
     "cpu-tt": Policy("cpu-tt", True, lambda cfg: cpu_target_tracking(50.0)),
     "qpfs": Policy("qpfs", True, qpfs_default_alarms),
     "qpfs-noprot": Policy("qpfs-noprot", False, qpfs_default_alarms),

@@ -3,12 +3,12 @@
     python -m bench.solver [--time-limit 5] [--workers 1] [--examples all|ngrs_020,ngrs_200]
                            [--curtois 1-4] [--curtois-time-limit 10] [--json rows.json]
 
-NGRS rows solve `examples/ngrs_*.json` in this process through `service.solver.engine.solve_document` (the
-function the worker's solver child calls). Curtois rows come from `bench/curtois.py` (the solver engineer's
-runner, run as a subprocess with --json; it also checks each roster with the independent evaluator).
-Columns: status is CP-SAT's; gap is (objective − bound)/objective for NGRS and (objective − best known)/best
-known for Curtois; t_first = time to the first solution; unmet = unmet-demand items (NGRS) / hard violations
-found by the evaluator (Curtois).
+A thin runner over the solver engineer's two scripts, each run as a subprocess: `bench/solver_examples.py
+--markdown --check` (NGRS examples; rosters re-verified by tests/solver/checker.py) and `bench/curtois.py
+--json` (Curtois & Qu; rosters re-scored by the independent evaluator). Columns: status is CP-SAT's; gap is
+(objective − bound)/objective for NGRS and (objective − best known)/best known for Curtois; t_first = time
+to the first solution; wall = model build + solve; filled = covered/required demand slots (NGRS);
+check = the independent checker/evaluator verdict.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 COLUMNS = ["suite", "instance", "size", "limit s", "status", "objective", "bound", "gap %", "t_first s",
-           "wall s", "unmet/hard"]
+           "wall s", "filled", "check"]
 
 
 def _fmt(v) -> str:
@@ -37,38 +37,50 @@ def _fmt(v) -> str:
 
 
 def example_names(spec: str) -> list[str]:
-    if spec == "all":
-        # the infeasible example is a correctness case, not a benchmark; it still reports INFEASIBLE fast
-        return sorted(p.stem for p in EXAMPLES.glob("ngrs_*.json"))
-    return [s.strip() for s in spec.split(",") if s.strip()]
+    """[] = all examples (the runner's default)."""
+    return [] if spec == "all" else [s.strip() for s in spec.split(",") if s.strip()]
 
 
-def _days(doc: dict) -> int | str:
-    from datetime import date
+def _markdown_rows(text: str) -> list[dict]:
+    """Rows of the first Markdown table in `text` as dicts keyed by its header."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("|")]
+    if len(lines) < 2:
+        return []
+    cells = lambda ln: [c.strip() for c in ln.strip("|").split("|")]  # noqa: E731
+    header = cells(lines[0])
+    return [dict(zip(header, cells(ln))) for ln in lines[2:]]
 
+
+def _num(v: str | None):
     try:
-        h = doc["planningHorizon"]
-        return (date.fromisoformat(h["endDate"]) - date.fromisoformat(h["startDate"])).days + 1
-    except (KeyError, TypeError, ValueError):
-        return "?"
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return int(f) if f.is_integer() else f
 
 
-def solve_example(name: str, time_limit: float, workers: int) -> dict:
-    from service.solver.engine import solve_document
-
-    doc = json.loads((EXAMPLES / f"{name}.json").read_text())
-    t0 = time.monotonic()
-    out = solve_document(doc, time_limit=time_limit, workers=workers)
-    wall = time.monotonic() - t0
-    run = out.get("solverRun", {})
-    obj, bound = run.get("objective"), run.get("bestBound")
-    gap = None
-    if obj is not None and bound is not None:
-        gap = 0.0 if obj == bound else round(100.0 * (obj - bound) / max(abs(obj), 1e-9), 2)
-    size = f"{len(doc.get('employees', []))} emp x {_days(doc)} d"
-    return {"suite": "ngrs", "instance": name, "size": size, "limit s": time_limit, "status": run.get("status"),
-            "objective": obj, "bound": bound, "gap %": gap, "t_first s": run.get("timeToFirstSolutionSeconds"),
-            "wall s": round(wall, 2), "unmet/hard": len(out.get("unmetDemand", []))}
+def ngrs_rows(names: list[str], time_limit: float, workers: int) -> list[dict]:
+    """`bench/solver_examples.py --markdown --check` (the solver engineer's runner) -> our rows."""
+    cmd = [sys.executable, "-m", "bench.solver_examples", "--time-limit", str(time_limit), "--workers", str(workers),
+           "--markdown", "--check"]
+    if names:
+        cmd += ["--only", ",".join(names)]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120 + 3 * time_limit * 20)
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench/solver_examples.py failed ({proc.returncode}): {proc.stderr[-800:]}")
+    rows = []
+    for r in _markdown_rows(proc.stdout):
+        obj, bound = _num(r.get("objective")), _num(r.get("bound"))
+        gap = None
+        if obj is not None and bound is not None:
+            gap = 0.0 if obj == bound else round(100.0 * (obj - bound) / max(abs(obj), 1e-9), 2)
+        rows.append({"suite": "ngrs", "instance": r.get("example"),
+                     "size": f"{r.get('emp')} emp x {r.get('days')} d x {r.get('codes')} sh",
+                     "limit s": time_limit, "status": r.get("status"),
+                     "objective": obj if obj is not None else r.get("objective"), "bound": bound, "gap %": gap,
+                     "t_first s": _num(r.get("first s")), "wall s": _num(r.get("build+solve s")),
+                     "filled": r.get("filled"), "check": r.get("checker")})
+    return rows
 
 
 def curtois_rows(spec: str, time_limit: float, workers: int) -> list[dict]:
@@ -87,8 +99,8 @@ def curtois_rows(spec: str, time_limit: float, workers: int) -> list[dict]:
     return [{"suite": "curtois", "instance": f"Instance{r['instance']}", "size": r.get("size"),
              "limit s": time_limit, "status": r.get("status"), "objective": r.get("objective"),
              "bound": r.get("bound"), "gap %": r.get("gap_pct"), "t_first s": r.get("time_first"),
-             "wall s": r.get("wall"),
-             "unmet/hard": None if r.get("hard_ok") is None else ("ok" if r["hard_ok"] else "VIOLATED")}
+             "wall s": r.get("wall"), "filled": None,
+             "check": None if r.get("hard_ok") is None else ("ok" if r["hard_ok"] else "VIOLATED")}
             for r in rows]
 
 
@@ -109,7 +121,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rows = [solve_example(n, args.time_limit, args.workers) for n in example_names(args.examples)] if args.examples else []
+    rows = ngrs_rows(example_names(args.examples), args.time_limit, args.workers) if args.examples else []
     if args.curtois:
         rows += curtois_rows(args.curtois, args.curtois_time_limit, args.workers)
     print(f"# solver benchmark {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {args.workers} CP-SAT worker(s), "

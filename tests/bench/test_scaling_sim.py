@@ -32,6 +32,13 @@ def test_shipped_alarms_are_built_from_the_config_object():
     assert out.breach(first) and not out.breach(first - 1)
     assert in_.breach(0) and not in_.breach(1)
     assert out.action(None, 10**6) == ("out", scaling.scale_out_steps[-1][2])
+    # scale-out watches the excess backlog E = backlog - desired x slots, scale-in the raw backlog
+    jobs = [sim.Job(i, 0.0, 600.0) for i in range(7)]
+    s = sim.Sim(cfg, sim.POLICIES["config"], jobs, seed=1)
+    s.waiting.extend((j, 0.0) for j in jobs)
+    s.desired = 3
+    assert out.metric(s) == cfg.workers.scaling.excess_backlog(7, 3, cfg.workers.solver_workers) == 4
+    assert in_.metric(s) == 7
 
 
 def test_burst_scales_out_from_min_and_back():
