@@ -30,6 +30,10 @@ class Claimed:
     webhook_url: str = ""
 
 
+def _num_arg(v) -> str:
+    return "" if v is None else repr(v)
+
+
 class WorkerQueue:
     def __init__(self, r: redis.Redis, settings: Settings, consumer: str):
         self.r = r
@@ -141,15 +145,20 @@ class WorkerQueue:
         )
 
     def finish(self, c: Claimed, status: str, *, result: bytes | None = None, error_code: str = "",
-               error_message: str = "") -> str:
-        """'ok', 'lost' (fenced: nothing recorded) or 'terminal'."""
+               error_message: str = "", progress: dict | None = None) -> str:
+        """'ok', 'lost' (fenced: nothing recorded) or 'terminal'. `progress` (solutions, objective, best_bound,
+        elapsed) is the final progress, written in the same script so the status never shows a stale one."""
         k = self.k
         blob = zlib.compress(result) if result is not None else b""
+        final: list = []
+        if progress is not None:
+            final = [int(progress.get("solutions") or 0), _num_arg(progress.get("objective")),
+                     _num_arg(progress.get("best_bound")), repr(float(progress.get("elapsed") or 0.0))]
         out = self._scripts["FINISH"](
             keys=[k.job(c.job_id), k.input(c.job_id), k.result(c.job_id), k.stream, k.running, k.queued,
                   k.outbox],
             args=[c.job_id, c.stream_id, GROUP, self.consumer, c.token, repr(time.time()), status, blob,
-                  error_code, error_message, self.s.result_ttl_seconds],
+                  error_code, error_message, self.s.result_ttl_seconds, *final],
         )
         return out[0].decode()
 

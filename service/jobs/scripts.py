@@ -102,7 +102,8 @@ return 1
 """
 
 # KEYS: job, input, result, stream, running, queued, outbox
-# ARGV: job_id, sid, group, consumer, token, now, status, result, error_code, error_message, ttl
+# ARGV: job_id, sid, group, consumer, token, now, status, result, error_code, error_message, ttl,
+#       [final progress: solutions, objective, best_bound, elapsed] — written with the result, by the owner only
 FINISH = _HELPERS + r"""
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'lost'} end
 local st = redis.call('HMGET', KEYS[1], 'status', 'consumer', 'token')
@@ -113,6 +114,10 @@ end
 if st[1] ~= 'running' or st[2] ~= ARGV[4] or st[3] ~= ARGV[5] then return {'lost'} end
 if pel_owner(KEYS[4], ARGV[3], ARGV[2]) ~= ARGV[4] then return {'lost'} end
 if ARGV[7] == 'completed' then redis.call('SET', KEYS[3], ARGV[8]) end
+if ARGV[12] and ARGV[12] ~= '' then
+  redis.call('HSET', KEYS[1], 'p_solutions', ARGV[12], 'p_objective', ARGV[13], 'p_best_bound', ARGV[14],
+    'p_elapsed', ARGV[15], 'p_updated_at', ARGV[6])
+end
 finish(KEYS[1], KEYS[2], KEYS[3], KEYS[5], KEYS[6], KEYS[7], ARGV[1], ARGV[7], ARGV[6], ARGV[11], ARGV[9], ARGV[10])
 redis.call('XACK', KEYS[4], ARGV[3], ARGV[2])
 redis.call('XDEL', KEYS[4], ARGV[2])

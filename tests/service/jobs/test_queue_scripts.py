@@ -126,9 +126,30 @@ def test_fencing_reclaimed_lease_cannot_record(queue_settings):
     assert cb and cb.job_id == job_id and b.start(cb) == "started" and cb.token == "2"
     assert a.heartbeat(ca) == (False, False)
     assert a.progress(ca, 1, 1.0, 1.0, 1.0) is False
-    assert a.finish(ca, "completed", result=b'{"from":"a"}') == "lost"
+    stale = {"solutions": 99, "objective": 1.0, "best_bound": 1.0, "elapsed": 9.0}
+    assert a.finish(ca, "completed", result=b'{"from":"a"}', progress=stale) == "lost"
+    assert run(s, lambda st: st.status(job_id, "alice"))["progress"] is None  # the fenced owner wrote nothing
     assert b.finish(cb, "completed", result=b'{"from":"b"}') == "ok"
     assert run(s, lambda st: st.result(job_id, "alice")) == ("completed", b'{"from":"b"}')
+
+
+def test_finish_writes_the_final_progress_with_the_result(queue_settings):
+    job_id, _ = submit(queue_settings)
+    q = worker(queue_settings)
+    c = claim(q)
+    assert q.start(c) == "started"
+    assert q.progress(c, 3, 6000320.0, 10.0, 0.7)  # an older incumbent
+    final = {"solutions": 5, "objective": 0, "best_bound": 0.0, "elapsed": 2.5}
+    assert q.finish(c, "completed", result=b"{}", progress=final) == "ok"
+    p = run(queue_settings, lambda s: s.status(job_id, "alice"))["progress"]
+    assert (p["solutions"], p["objective"], p["best_bound"], p["elapsed_seconds"]) == (5, 0.0, 0.0, 2.5)
+    job2, _ = submit(queue_settings)
+    c2 = claim(q)
+    assert c2.job_id == job2 and q.start(c2) == "started"
+    no_solution = {"solutions": 0, "objective": None, "best_bound": None, "elapsed": 1.0}
+    assert q.finish(c2, "completed", result=b"{}", progress=no_solution) == "ok"
+    p = run(queue_settings, lambda s: s.status(job2, "alice"))["progress"]
+    assert (p["solutions"], p["objective"], p["best_bound"], p["elapsed_seconds"]) == (0, None, None, 1.0)
 
 
 def test_release_is_claimable_at_once_and_uncounted(queue_settings):
