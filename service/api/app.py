@@ -16,6 +16,8 @@ from fastapi.openapi.utils import get_openapi
 
 import service
 from service.api import routes_jobs, routes_meta
+from service.ui import events as ui_events
+from service.ui import routes as ui_routes
 from service.api.auth import API_KEY_HEADER, KeyRing, load_keyring
 from service.api.errors import install_error_handlers
 from service.api.limits import BodySizeLimit, SecurityHeaders
@@ -141,6 +143,9 @@ def create_app(settings: Settings | None = None, *, keyring: KeyRing | None = No
     install_error_handlers(app)
     app.include_router(routes_meta.router)
     app.include_router(routes_jobs.router)
+    # The web page (/ui, public: it holds no data) and the job event stream it reads (key required).
+    app.include_router(ui_routes.router)
+    app.include_router(ui_events.router)
     app.include_router(ui_router)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:

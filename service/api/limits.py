@@ -67,8 +67,10 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers.append((b"x-content-type-options", b"nosniff"))
-                if no_store:
+                present = {name.lower() for name, _ in headers}
+                if b"x-content-type-options" not in present:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                if no_store and b"cache-control" not in present:
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
             await send(message)

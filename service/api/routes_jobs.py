@@ -1,4 +1,5 @@
-"""Job endpoints under /solve/async: submit (202), stats, status, result, cancel, and an SSE event stream.
+"""Job endpoints under /solve/async: submit (202), stats, status, result, cancel. The SSE stream
+`/solve/async/{id}/events` is `service.ui.events` (status, progress, end), included by the app.
 
 Every job call is scoped to the caller's owner id: another key's job is indistinguishable from an unknown
 one (404). Nothing lists jobs.
@@ -6,16 +7,13 @@ one (404). Nothing lists jobs.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Depends, Path, Request, Response
-from sse_starlette.sse import EventSourceResponse
 
 from service.api.auth import require_owner
 from service.api.bodies import check_options, document_time_limit, read_json, split_submission
-from service.api.errors import REDIS_DOWN, ApiError, ErrorBody
+from service.api.errors import ApiError, ErrorBody
 from service.api.models import TERMINAL, JobStatus, QueueStats, SubmitResponse
 from service.api.routes_meta import SUBMIT_BODY_DOC, run_validation
 from service.api.store import call, get_store
@@ -203,52 +201,3 @@ async def cancel(request: Request, response: Response, job_id: str = JobId,
                        status=after["status"])
     response.status_code = 200 if after["status"] == "cancelled" else 202
     return after
-
-
-@router.get(
-    "/{job_id}/events",
-    summary="Server-sent events: `status` on every change of status or progress, until the job ends",
-    response_class=EventSourceResponse,
-    responses={
-        200: {
-            "description": "`event: status` with a JobStatus as data; `event: error` with {code, message}",
-            "content": {"text/event-stream": {"schema": {"anyOf": [
-                {"$ref": "#/components/schemas/JobStatus"},
-                {"type": "object", "required": ["code", "message"],
-                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
-            ]}}},
-        },
-        **_NOT_FOUND,
-        **_COMMON,
-    },
-)
-async def job_events(request: Request, job_id: str = JobId, owner: str = Depends(require_owner)):
-    store = get_store(request)
-    first = await call(request, store.status(job_id, owner))
-    if first is None:
-        raise _not_found(job_id)
-    interval = min(1.0, request.app.state.settings.progress_interval_seconds)
-
-    async def stream():
-        last = None
-        current: dict | None = first
-        while True:
-            if current is None:
-                yield {"event": "error", "data": '{"code":"JOB_NOT_FOUND","message":"the job expired"}'}
-                return
-            if current != last:
-                yield {"event": "status", "data": orjson.dumps(current).decode()}
-                last = current
-            if current["status"] in TERMINAL or await request.is_disconnected():
-                return
-            await asyncio.sleep(interval)
-            try:
-                current = await call(request, store.status(job_id, owner))
-            except REDIS_DOWN as exc:
-                yield {"event": "error",
-                       "data": orjson.dumps({"code": "REDIS_UNAVAILABLE", "message": str(exc)}).decode()}
-                return
-
-    return EventSourceResponse(stream(), ping=15)
-
-
