@@ -88,17 +88,28 @@ def _durations(rng: random.Random, median: float) -> float:
     return min(1800.0, max(30.0, rng.lognormvariate(math.log(median), 0.6)))
 
 
-def make_trace(kind: str, *, cfg: EnvConfig, hours: float, seed: int, duration_median: float) -> list[Job]:
+def load_durations(path: str, scale: float = 1.0) -> list[float]:
+    """Solve durations from a `python -m bench.solver --json` file: each solved row's wall seconds × scale."""
+    rows = json.loads(open(path).read())
+    out = [float(r["wall s"]) * scale for r in rows if r.get("wall s") and r.get("status") in ("OPTIMAL", "FEASIBLE")]
+    if not out:
+        raise ValueError(f"{path}: no solved rows with a wall time")
+    return out
+
+
+def make_trace(kind: str, *, cfg: EnvConfig, hours: float, seed: int, duration_median: float,
+               durations: list[float] | None = None) -> list[Job]:
     """`steady`: Poisson arrivals offering ~30 % of max_tasks; `bursts`: light Poisson background plus, once
     an hour, a burst of 2 × max_tasks jobs within one minute (e.g. a planner submitting a month of rosters)."""
     rng = random.Random(f"{kind}:{cfg.name}:{seed}")
     horizon = hours * 3600.0
     max_tasks = cfg.workers.max_tasks
     arrivals: list[float] = []
+    mean_duration = sum(durations) / len(durations) if durations else duration_median
     if kind == "steady":
-        rate = 0.3 * max_tasks / duration_median
+        rate = 0.3 * max_tasks / mean_duration
     elif kind == "bursts":
-        rate = 0.05 * max_tasks / duration_median
+        rate = 0.05 * max_tasks / mean_duration
         burst_at = 600.0
         while burst_at < horizon:
             arrivals.extend(burst_at + rng.uniform(0, 60) for _ in range(2 * max_tasks))
@@ -110,6 +121,8 @@ def make_trace(kind: str, *, cfg: EnvConfig, hours: float, seed: int, duration_m
         arrivals.append(t)
         t += rng.expovariate(rate)
     arrivals.sort()
+    if durations:
+        return [Job(i, a, max(1.0, rng.choice(durations))) for i, a in enumerate(arrivals)]
     return [Job(i, a, _durations(rng, duration_median)) for i, a in enumerate(arrivals)]
 
 
@@ -423,9 +436,9 @@ class Sim:
 
 
 def simulate(env: str, trace: str, policy: str, *, hours: float = 3.0, seed: int = 1,
-             duration_median: float = 300.0) -> Result:
+             duration_median: float = 300.0, durations: list[float] | None = None) -> Result:
     cfg = CONFIGS[env]
-    jobs = make_trace(trace, cfg=cfg, hours=hours, seed=seed, duration_median=duration_median)
+    jobs = make_trace(trace, cfg=cfg, hours=hours, seed=seed, duration_median=duration_median, durations=durations)
     result = Sim(cfg, POLICIES[policy], jobs, seed=seed).run()
     result.trace = trace
     return result
@@ -454,6 +467,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hours", type=float, default=3.0, help="trace length (arrivals); the sim drains after")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--duration-median", type=float, default=300.0, help="median solve seconds")
+    parser.add_argument("--durations-from", help="draw solve durations from a `bench.solver --json` file (wall s)")
+    parser.add_argument("--duration-scale", type=float, default=1.0, help="multiply those durations (e.g. 60)")
     parser.add_argument("--json", action="store_true", help="print JSON rows instead of the table")
 
 
@@ -461,13 +476,16 @@ def run(args: argparse.Namespace) -> int:
     envs = list(CONFIGS) if args.env == "all" else [args.env]
     traces = ["steady", "bursts"] if args.trace == "all" else [args.trace]
     policies = list(POLICIES) if args.policy == "all" else [args.policy]
-    rows = [asdict(simulate(e, tr, p, hours=args.hours, seed=args.seed, duration_median=args.duration_median))
+    durations = load_durations(args.durations_from, args.duration_scale) if args.durations_from else None
+    rows = [asdict(simulate(e, tr, p, hours=args.hours, seed=args.seed, duration_median=args.duration_median,
+                            durations=durations))
             for e in envs for tr in traces for p in policies]
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
-        print(f"# scaling simulator: {args.hours} h traces, seed {args.seed}, median solve "
-              f"{args.duration_median:.0f} s, Fargate start {FARGATE_START_S[0]:.0f}-{FARGATE_START_S[1]:.0f} s, "
+        solves = (f"solve durations from {args.durations_from} x {args.duration_scale:g}" if durations
+                  else f"median solve {args.duration_median:.0f} s")
+        print(f"# scaling simulator: {args.hours} h traces, seed {args.seed}, {solves}, Fargate start {FARGATE_START_S[0]:.0f}-{FARGATE_START_S[1]:.0f} s, "
               f"CloudWatch delay {CW_DELAY_S} s")
         print(format_table(rows, COLUMNS))
     return 0

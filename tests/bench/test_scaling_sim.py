@@ -71,3 +71,16 @@ def test_cli_prints_a_table(capsys):
     assert "p95 wait s" in out
     for name in sim.POLICIES:
         assert f" {name} |" in out
+
+
+def test_durations_can_come_from_a_solver_benchmark_file(tmp_path):
+    rows = [{"status": "OPTIMAL", "wall s": 2.0}, {"status": "FEASIBLE", "wall s": 10.0},
+            {"status": "INFEASIBLE", "wall s": 0.5}, {"status": "UNKNOWN", "wall s": 5.0}]
+    path = tmp_path / "solver.json"
+    path.write_text(__import__("json").dumps(rows))
+    durations = sim.load_durations(str(path), scale=30)
+    assert sorted(durations) == [60.0, 300.0]  # only solved rows, scaled
+    jobs = sim.make_trace("steady", cfg=CONFIGS["dev"], hours=1.0, seed=1, duration_median=300, durations=durations)
+    assert jobs and {j.duration for j in jobs} <= {60.0, 300.0}
+    r = sim.simulate("dev", "steady", "config", hours=1.0, durations=durations)
+    assert r.completed == r.jobs and r.busy_killed == 0
