@@ -203,3 +203,23 @@ def test_unsupported_fields_are_warnings(tiny):
     got = {(w.field, w.code) for w in report.warnings}
     assert ("monthlyHourLimits", "UNSUPPORTED_FIELD") in got
     assert ("demandItems[0].requirements[0].dailyHeadcount", "UNSUPPORTED_FIELD") in got
+
+
+def test_v070_forms(tiny):
+    tiny["schemaVersion"] = 0.7
+    tiny["employees"][0].update(scheme="Scheme P", gender="Female")
+    req = tiny["demandItems"][0]["requirements"][0]
+    req.pop("schemes")
+    req["Scheme"] = "Scheme A"
+    tiny["constraintList"] = [
+        {"constraintId": "momDailyHoursCap", "enforcement": "hard",
+         "params": {"maxDailyHoursA": 14, "maxDailyHoursB": 13, "maxDailyHoursP": 9}},
+        {"id": "momWeeklyHoursCap44h", "enforcement": "soft", "params": '{"maxWeeklyHours": 44}'},
+    ]
+    report = validate_document(tiny)
+    assert report.ok and not [w for w in report.warnings if w.code == "UNKNOWN_VERSION"]
+    p = problem_from_ngrs(tiny)
+    daily = next(r for r in p.rules if r.rule == "momDailyHoursCap")
+    assert daily.params[0] == 9 * 60 and daily.params[1] == 14 * 60
+    assert p.employees[0].attributes["scheme"] == "P" and p.employees[0].attributes["gender"] == "F"
+    assert all(0 not in c.eligible for c in p.covers)  # scheme P is not in the requirement's "Scheme A"
