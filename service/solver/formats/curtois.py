@@ -43,7 +43,11 @@ def _sections(text: str) -> dict[str, list[tuple[int, list[str]]]]:
     return out
 
 
-def parse_curtois(text: str, name: str = "curtois") -> Problem:
+def parse_curtois(text: str, name: str = "curtois", *, combined_pattern: bool = False) -> Problem:
+    """`combined_pattern`: post the three run rules as one `runPattern` automaton per employee (tight)
+    instead of `maxConsecutiveWorkingDays` + `minConsecutiveWorkingDays` + `minConsecutiveDaysOff`.
+    Off by default: measured at equal deterministic time on Instance5 the clause encoding did better
+    (1247 vs 1336), and the automaton's bound was no tighter."""
     issues: list[Issue] = []
     sec = _sections(text)
 
@@ -175,12 +179,18 @@ def parse_curtois(text: str, name: str = "curtois") -> Problem:
     def spec(rule_id: str, params: dict) -> RuleSpec:
         return RuleSpec(rule_id, True, 1, params, source="SECTION_STAFF")
 
+    if combined_pattern:
+        runs = (spec("runPattern", {e: (max_cons[e], min_cons[e], min_off[e]) for e in max_cons}),)
+    else:
+        runs = (
+            spec("maxConsecutiveWorkingDays", max_cons),
+            spec("minConsecutiveWorkingDays", min_cons),
+            spec("minConsecutiveDaysOff", min_off),
+        )
     rules = (
         spec("maxShiftsPerType", {e: {s: v for s, v in p.items() if v > 0} for e, p in max_shifts.items()}),
         spec("totalMinutes", minutes),
-        spec("maxConsecutiveWorkingDays", max_cons),
-        spec("minConsecutiveWorkingDays", min_cons),
-        spec("minConsecutiveDaysOff", min_off),
+        *runs,
         spec("maxWeekends", max_wkd),
     )
     return Problem(

@@ -215,3 +215,61 @@ def total_minutes(ctx: BuildContext, spec: RuleSpec) -> list[Term]:
                 m.add(under >= int(lo) - total)
                 terms.append(Term(spec.rule, under, spec.weight, e, None, f"minutes below {int(lo)}"))
     return terms
+
+
+def pattern_automaton(max_work: int | None, min_work: int | None, min_off: int | None,
+                      num_days: int) -> tuple[int, list[int], list[tuple[int, int, int]]]:
+    """One automaton over an employee's worked(1)/off(0) days enforcing max and min consecutive
+    working days and min consecutive days off, with runs touching the first or last day exempt from
+    the minimums. Returns (start state, final states, transitions (from, label, to)).
+
+    States: 0 start; first run from day 0 (exempt from minimums): work WE1..WEmax, off OE; later runs:
+    work W1..Wmax, off O1..Omin (saturating). Every state is final (runs touching the last day are
+    exempt). CP-SAT expands it into a layered flow, whose LP is much tighter than clauses."""
+    mw = min(num_days, max_work) if max_work is not None and max_work > 0 else num_days
+    lo_w = max(1, min_work or 1)
+    lo_o = max(1, min_off or 1)
+    start = 0
+    we = {i: i for i in range(1, mw + 1)}
+    oe = mw + 1
+    w = {i: oe + i for i in range(1, mw + 1)}
+    o = {j: oe + mw + j for j in range(1, lo_o + 1)}
+    t: list[tuple[int, int, int]] = [(start, 1, we[1]), (start, 0, oe), (oe, 0, oe), (oe, 1, w[1])]
+    for i in range(1, mw + 1):
+        if i < mw:
+            t.append((we[i], 1, we[i + 1]))
+            t.append((w[i], 1, w[i + 1]))
+        t.append((we[i], 0, o[1]))
+        if i >= lo_w:
+            t.append((w[i], 0, o[1]))
+    for j in range(1, lo_o + 1):
+        t.append((o[j], 0, o[min(j + 1, lo_o)]))
+        if j >= lo_o:
+            t.append((o[j], 1, w[1]))
+    finals = [start, oe] + list(we.values()) + list(w.values()) + list(o.values())
+    return start, finals, t
+
+
+@rule("runPattern")
+def work_pattern(ctx: BuildContext, spec: RuleSpec) -> list[Term]:
+    """Combined sequence rule, param (maxConsecutiveWorkingDays, minConsecutiveWorkingDays,
+    minConsecutiveDaysOff) per employee, any of them None. Hard: one automaton per employee (tight
+    encoding). Soft: the three separate rules with the same weight."""
+    if not spec.hard:
+        terms: list[Term] = []
+        for pos, fn in enumerate((max_consecutive_working_days, min_consecutive_working_days,
+                                  min_consecutive_days_off)):
+            params = {e: p[pos] for e, p in spec.params.items() if p is not None and p[pos] is not None}
+            if params:
+                terms.extend(fn(ctx, RuleSpec(spec.rule, False, spec.weight, params, spec.source)))
+        return terms
+    n = ctx.problem.num_days
+    for e, param in spec.params.items():
+        if param is None:
+            continue
+        mx, mn, mo = (None if v is None else int(v) for v in param)
+        if (mx is None or mx >= n) and (mn is None or mn <= 1) and (mo is None or mo <= 1):
+            continue
+        start, finals, triples = pattern_automaton(mx, mn, mo, n)
+        ctx.require(ctx.model.add_automaton(_day_literals(ctx, e), start, finals, triples))
+    return []

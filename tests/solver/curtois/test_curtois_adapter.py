@@ -75,21 +75,36 @@ def test_short_solves_are_feasible_and_engine_objective_is_the_benchmark_objecti
     assert ev.objective == out["solverRun"]["objective"]
 
 
-def test_stop_event_ends_a_solve_quickly():
+def test_stop_event_ends_a_solve_quickly_and_progress_follows_the_incumbent():
     import threading
     import time
 
     p = load_document(_text(5))
     stop = threading.Event()
     seen = []
-    t = threading.Timer(1.0, stop.set)
+    first = threading.Event()
+    stamp = {}
+
+    def on_progress(pr):
+        seen.append(pr)
+        first.set()
+
+    def stopper():
+        first.wait(30)
+        time.sleep(2.0)  # past the first full solve (20 % of 6 s): stops the neighbourhood search
+        stamp["stop"] = time.monotonic()
+        stop.set()
+
+    t = threading.Thread(target=stopper, daemon=True)
     t.start()
-    t0 = time.monotonic()
-    sol = solve_problem(p, time_limit=30, workers=2, stop=stop, on_progress=seen.append)
-    assert time.monotonic() - t0 < 3.5
-    assert sol.stopped
-    assert sol.has_roster and seen
+    sol = solve_problem(p, time_limit=6, workers=2, stop=stop, on_progress=on_progress)
+    ended = time.monotonic()
+    t.join(1)
+    assert "stop" in stamp and ended - stamp["stop"] < 1.5
+    assert sol.stopped and sol.has_roster and seen
     assert seen[-1].objective == sol.objective
+    assert [s.solutions for s in seen] == sorted(s.solutions for s in seen)
+    assert all(b.objective <= a.objective for a, b in zip(seen, seen[1:]))
 
 
 @pytest.mark.slow

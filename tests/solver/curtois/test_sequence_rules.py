@@ -88,3 +88,46 @@ def test_rules_are_registered(rule_id):
     from service.solver import rules
 
     assert rule_id in rules.load_all()
+
+
+def _runs_ok(bits, mx, mn, mo):
+    h, d = len(bits), 0
+    while d < h:
+        s, v = d, bits[d]
+        while d < h and bits[d] == v:
+            d += 1
+        inner = s > 0 and d < h
+        if (v and d - s > mx) or (inner and v and d - s < mn) or (inner and not v and d - s < mo):
+            return False
+    return True
+
+
+@pytest.mark.parametrize("mx,mn,mo", [(5, 2, 2), (3, 2, 3), (2, 1, 1), (4, 3, 1), (1, 1, 2)])
+def test_run_pattern_automaton_accepts_exactly_the_valid_rosters(mx, mn, mo):
+    import itertools
+
+    from service.solver.rules.sequences import pattern_automaton
+
+    for h in range(1, 10):
+        start, finals, triples = pattern_automaton(mx, mn, mo, h)
+        step = {(a, label): b for a, label, b in triples}
+        for bits in itertools.product((0, 1), repeat=h):
+            state = start
+            for b in bits:
+                state = step.get((state, b))
+                if state is None:
+                    break
+            assert (state is not None and state in finals) == _runs_ok(bits, mx, mn, mo), bits
+
+
+def test_curtois_combined_pattern_gives_the_same_optimum_on_instance1():
+    from service.solver.formats.curtois import parse_curtois
+    from tests.solver.curtois.evaluator import instance_path
+
+    path = instance_path(1)
+    if not path.exists():
+        pytest.skip("Curtois benchmark folder not found")
+    p = parse_curtois(path.read_text(), combined_pattern=True)
+    assert any(r.rule == "runPattern" for r in p.rules)
+    sol = solve_problem(p, time_limit=10, workers=2)
+    assert sol.status == "OPTIMAL" and sol.objective == 607
