@@ -11,7 +11,7 @@ NODE_STAMP := node_modules/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: install chromium run test test-fast synth diff bench lint-infra clean
+.PHONY: install chromium run test synth diff lint-infra bench clean
 
 install: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) chromium
 
@@ -44,6 +44,11 @@ synth: $(STAMP) $(NODE_STAMP)
 
 diff: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m cdk_app.diff
+
+# cfn-lint and checkov on a fresh synth (the tests run the same gates on every stack shape).
+lint-infra: synth
+	$(BIN)/cfn-lint --non-zero-exit-code error -- cdk.out/*.template.json
+	$(CHECKOV_VENV)/bin/checkov -d cdk.out --framework cloudformation --compact --quiet --skip-download
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
