@@ -1,5 +1,6 @@
 """Chaos: real Redis (AOF on), the API and several worker processes, N jobs with real solves, while workers
-are SIGKILLed (and replaced), Redis client connections are dropped (CLIENT KILL) and Redis is restarted.
+are SIGKILLed (and replaced), Redis client connections are dropped (CLIENT KILL) and Redis is restarted
+(alternately after SIGTERM and after SIGKILL).
 
     python -m bench.chaos [--jobs 24] [--workers 4] [--kills 2] [--client-kills 2] [--redis-restarts 2]
                           [--example ngrs_020] [--time-limit 3] [--seed 1]
@@ -52,6 +53,7 @@ class Chaos:
         self.http = stack.client()
         self.jobs: dict[str, str] = {}  # idempotency key -> job id
         self.submit_retries = 0
+        self.redis_restarts = 0
         self.submit_codes: Counter = Counter()  # every non-2xx answer or transport error seen while submitting
         self.idempotency_violations = 0
         self.killed_jobs: set[str] = set()
@@ -139,9 +141,19 @@ class Chaos:
     def redis_restart(self, submit_during: list[str]) -> None:
         """Stop Redis, submit `submit_during` while it is down (the API must answer 503, the client retries
         with the same Idempotency-Key), and start it again from its AOF after `self.outage` seconds (longer
-        than the API's 5 s Redis deadline, so some submits really get 503)."""
-        self.stack.redis.stop()
-        self.log("redis-server stopped (SIGTERM; AOF fsynced)")
+        than the API's 5 s Redis deadline, so some submits really get 503). Every second restart SIGKILLs
+        redis-server instead of SIGTERM: no shutdown fsync, so only what it had written to the AOF before
+        replying survives — an acknowledged submit or result must still be there."""
+        self.redis_restarts += 1
+        if self.redis_restarts % 2 == 0:
+            proc = self.stack.redis.proc
+            proc.kill()
+            proc.wait(10)
+            self.stack.redis.proc = None
+            self.log("redis-server SIGKILLed (no shutdown, AOF as last written)")
+        else:
+            self.stack.redis.stop()
+            self.log("redis-server stopped (SIGTERM; AOF fsynced)")
         # The submits run in a thread: EmbeddedRedis must be started from the main thread, because its
         # PR_SET_PDEATHSIG fires when the *thread* that spawned it exits.
         submitter = threading.Thread(target=lambda: [self.submit(k) for k in submit_during])

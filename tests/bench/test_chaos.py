@@ -1,5 +1,6 @@
 """Quick variant of `python -m bench.chaos`: 6 real jobs, 3 real workers, one SIGKILL of a busy worker, one
-CLIENT KILL, one Redis restart (7 s down, AOF on) with a submit during the outage."""
+CLIENT KILL, two Redis restarts (SIGTERM, then SIGKILL; 7 s down each, AOF on) with submits during the
+outages."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from bench import chaos
 
 @pytest.mark.slow
 def test_no_job_lost_and_one_start_per_job_except_the_killed_one():
-    res = chaos.run_chaos(jobs=6, workers=3, kills=1, client_kills=1, redis_restarts=1, example="ngrs_020",
+    res = chaos.run_chaos(jobs=6, workers=3, kills=1, client_kills=1, redis_restarts=2, example="ngrs_020",
                           time_limit=2.0, seed=1, deadline=120.0)
     chaos.print_table(res)
     assert res["accepted"] == 6, res["events"]
