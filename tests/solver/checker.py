@@ -126,6 +126,9 @@ def check(inp: dict, out: dict) -> list[str]:
                     for sd in group["shiftDetails"]:
                         hc = req["headcount"]
                         need = hc if isinstance(hc, int) else hc.get(sd["shiftCode"], 0)
+                        for dh in req.get("dailyHeadcount") or []:
+                            if _d(dh["date"]) == day and dh["shiftCode"] == sd["shiftCode"]:
+                                need = dh["headcount"]
                         if need > 0:
                             slots[(item["demandId"], req["requirementId"], day, sd["shiftCode"])] = (need, req, group)
 

@@ -257,3 +257,10 @@ def test_max_consecutive_working_days_soft():
     # two 4-day windows fully worked (from day 0 and day 1)
     assert sorted((v["date"], v["cost"]) for v in violations(out, "maxConsecutiveWorkingDays")) == [
         ("2026-03-02", 4), ("2026-03-03", 4)]
+
+
+def test_daily_headcount_solved_and_checked():
+    req = {"dailyHeadcount": [{"date": "2026-03-02", "shiftCode": "D", "headcount": 2},
+                              {"date": "2026-03-03", "shiftCode": "D", "headcount": 0}]}
+    out = solve(doc(employees=[emp("E1"), emp("E2"), emp("E3")], days=3, requirement=req))
+    assert sorted(a["date"] for a in out["assignments"]) == ["2026-03-02", "2026-03-02", "2026-03-04"]

@@ -196,13 +196,30 @@ def test_never_raises_on_mutated_documents():
 
 def test_unsupported_fields_are_warnings(tiny):
     tiny["monthlyHourLimits"] = [{"id": "x"}]
-    tiny["demandItems"][0]["requirements"][0]["dailyHeadcount"] = [{"date": "2026-03-02", "shiftCode": "D",
-                                                                     "headcount": 3}]
+    tiny["demandItems"][0]["requirements"][0]["dailyHeadcount"] = [
+        {"date": "2026-03-02", "shiftCode": "D", "headcount": 3, "startTimeOverride": "08:00"}]
     report = validate_document(tiny)
     assert report.ok
     got = {(w.field, w.code) for w in report.warnings}
     assert ("monthlyHourLimits", "UNSUPPORTED_FIELD") in got
-    assert ("demandItems[0].requirements[0].dailyHeadcount", "UNSUPPORTED_FIELD") in got
+    assert ("demandItems[0].requirements[0].dailyHeadcount[0]", "UNSUPPORTED_FIELD") in got
+
+
+def test_daily_headcount_overrides_per_date(tiny):
+    tiny["demandItems"][0]["requirements"][0]["dailyHeadcount"] = [
+        {"date": "2026-03-02", "shiftCode": "D", "headcount": 3},
+        {"date": "2026-03-03", "shiftCode": "N", "headcount": 0},
+        {"date": "2026-04-03", "shiftCode": "N", "headcount": 1}]
+    report = validate_document(tiny)
+    assert report.ok and ("demandItems[0].requirements[0].dailyHeadcount[2].date", "OUT_OF_RANGE") in {
+        (w.field, w.code) for w in report.warnings}
+    p = problem_from_ngrs(tiny)
+    need = {(c.day, c.shift): c.required for c in p.covers}
+    assert need[(0, "D")] == 3 and (1, "N") not in need and need[(1, "D")] == 1 and need[(0, "N")] == 1
+    tiny["demandItems"][0]["requirements"][0]["dailyHeadcount"] = [{"date": "2026-03-02", "shiftCode": "Q",
+                                                                     "headcount": 1}]
+    assert ("demandItems[0].requirements[0].dailyHeadcount[0].shiftCode", "INVALID_VALUE") in _codes(
+        validate_document(tiny))
 
 
 def test_v070_forms(tiny):

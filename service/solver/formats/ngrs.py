@@ -206,6 +206,12 @@ Headcount = Annotated[
 ]
 
 
+class DailyHeadcount(_Base):
+    date: DateStr
+    shiftCode: IdStr
+    headcount: int = Field(ge=0, le=MAX_HEADCOUNT)
+
+
 class Requirement(_Base):
     requirementId: IdStr
     productTypeId: IdStr | None = None
@@ -217,6 +223,9 @@ class Requirement(_Base):
     gender: Annotated[Literal["Any", "M", "F", "Mix"], BeforeValidator(_norm_gender)] = "Any"
     schemes: list[Annotated[str, BeforeValidator(_norm_scheme)]] = []
     workPattern: list[IdStr] | None = None
+    dailyHeadcount: list[DailyHeadcount] | None = Field(
+        None, description="Per-date headcount for one shift code; overrides `headcount` on that date "
+                    "(on days the shift group covers).")
 
     @model_validator(mode="before")
     @classmethod
@@ -457,9 +466,7 @@ _IGNORED_TOP = {
     "ouOffsets": "rotation offsets are read from employees[].rotationOffset",
     "solverConfig": "the objective is cover first, then the weighted soft rules",
 }
-_IGNORED_REQ = {
-    "dailyHeadcount": "headcount applies to every covered day",
-}
+_IGNORED_REQ: dict[str, str] = {}
 
 # Constraint ids: how each is read. kind -> handler below.
 RULE_IDS = {
@@ -623,6 +630,18 @@ def _semantic_checks(m: NgrsInput, out: Analysis) -> None:
                 if (req.model_extra or {}).get(key) not in (None, [], {}, False):
                     warn(Issue(f"demandItems[{di}].requirements[{ri}].{key}", "UNSUPPORTED_FIELD",
                                f"{key} is not supported by this solver and is ignored ({why})"))
+            item_codes = {sd.shiftCode for g in item.shifts for sd in g.shiftDetails}
+            for k, dh in enumerate(req.dailyHeadcount or []):
+                path = f"demandItems[{di}].requirements[{ri}].dailyHeadcount[{k}]"
+                if dh.shiftCode not in item_codes:
+                    out.errors.append(Issue(f"{path}.shiftCode", "INVALID_VALUE",
+                                            f"{dh.shiftCode!r} is not a shift code of demand {item.demandId!r}"))
+                if not (m.planningHorizon.startDate <= dh.date <= m.planningHorizon.endDate):
+                    warn(Issue(f"{path}.date", "OUT_OF_RANGE", "date outside the planning horizon; ignored"))
+                extra = dh.model_extra or {}
+                if extra.get("startTimeOverride") or extra.get("endTimeOverride"):
+                    warn(Issue(path, "UNSUPPORTED_FIELD", "time overrides are not supported; the shift's "
+                                                          "own times are used"))
         for gi, group in enumerate(item.shifts):
             if (group.model_extra or {}).get("includeEveOfPublicHolidays") is False:
                 warn(Issue(f"demandItems[{di}].shifts[{gi}].includeEveOfPublicHolidays", "UNSUPPORTED_FIELD",
@@ -744,6 +763,7 @@ def _translate(m: NgrsInput, out: Analysis) -> Problem:
     cover_ids: set[str] = set()
     for di, item in enumerate(m.demandItems):
         for ri, req in enumerate(item.requirements):
+            daily = {(dh.date, dh.shiftCode): dh.headcount for dh in (req.dailyHeadcount or [])}
             static_any = False
             for gi, group in enumerate(item.shifts):
                 static = [e for e, emp in enumerate(emps) if _static_eligible(emp, req, group)]
@@ -761,6 +781,7 @@ def _translate(m: NgrsInput, out: Analysis) -> Problem:
                                  and not _blacklisted(emps[e], group, day))
                     for sd in group.shiftDetails:
                         need = req.headcount if isinstance(req.headcount, int) else req.headcount.get(sd.shiftCode, 0)
+                        need = daily.get((day, sd.shiftCode), need)
                         if need <= 0:
                             continue
                         cid = f"{item.demandId}/{req.requirementId}/{sd.shiftCode}/{day.isoformat()}"
