@@ -39,6 +39,9 @@ def test_stored_document_and_owner_are_what_was_sent(server, client, redis_serve
     job = r.hgetall(keys.job(job_id))
     assert job[b"owner"].decode() == owner_of(client.headers["X-API-Key"])
     assert client.headers["X-API-Key"].encode() not in b"".join(job.values())
+    assert r.get(keys.input(job_id)) == raw  # the raw body is stored as sent, not re-serialized
+    wrapped = client.post("/solve/async", json={"input_json": orjson.loads(raw), "idempotency_key": "w"})
+    assert orjson.loads(r.get(keys.input(wrapped.json()["job_id"]))) == orjson.loads(raw)  # only the input
 
 
 def test_wrapper_form_and_idempotency_key(client):
