@@ -45,8 +45,8 @@ class Settings(BaseSettings):
     progress_interval_seconds: float = Field(1.0, gt=0, description="at most one progress write per this")
     reconcile_interval_seconds: float = Field(300.0, gt=0, description="re-add queued jobs lost from the stream")
     solver_threads: int = Field(1, ge=1, description="CP-SAT search workers per solve")
-    solver_entrypoint: str = Field(
-        "service.solver.engine:solve_document", description="module:function the solver child process calls"
+    solver_memory_limit_mb: int | None = Field(
+        None, ge=64, description="address-space cap (RLIMIT_AS) of each solver child; over it = a crash, retried"
     )
     webhook_signing_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key for X-NGRS-Signature")
     webhook_allow_private: bool = Field(False, description="allow http:// and private/loopback webhook targets")

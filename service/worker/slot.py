@@ -128,8 +128,8 @@ class Slot:
         stop_evt = ctx.Event()
         proc = ctx.Process(
             target=solve_child,
-            args=(self.s.solver_entrypoint, doc, solver_limit, self.s.solver_threads, send, stop_evt,
-                  os.getpid()),
+            args=(doc, solver_limit, self.s.solver_threads, send, stop_evt, os.getpid(),
+                  self.s.solver_memory_limit_mb),
             name=f"solver-{c.job_id}",
         )
         proc.start()
@@ -212,17 +212,29 @@ class Slot:
                              error_message=f"solver exceeded its time limit of {limit:g}s + "
                                            f"{self.s.job_timeout_grace_seconds:g}s grace")
                 return
-        self._kill(proc, grace=2.0)
+        if cancel_at is not None and outcome is None and proc.is_alive():
+            # the solver ignored the stop (e.g. still building its model, which is not interruptible) for the
+            # whole cancel grace: no second grace, kill it now
+            log.info("job %s: solver ignored the stop; killed after the %gs cancel grace", c.job_id,
+                     self.s.cancel_grace_seconds)
+            self._kill(proc)
+        else:
+            if cancel_at is not None:
+                log.info("job %s: solver stopped gracefully after the cancel", c.job_id)
+            self._kill(proc, grace=2.0)
         if cancel_at is not None:
             self._finish(c, "cancelled", t0, error_code="CANCELLED", error_message="cancelled while running")
         elif outcome and outcome[0] == "result":
-            self._finish(c, "completed", t0, result=outcome[1])
-        elif outcome:
+            # the final progress (from the result's solverRun) is written by the same FINISH script
+            self._finish(c, "completed", t0, result=outcome[1], progress=outcome[2] if len(outcome) > 2 else None)
+        elif outcome and outcome[0] == "error":
             self._finish(c, "failed", t0, error_code=outcome[1], error_message=outcome[2])
         else:
-            # The solver died without an answer (OOM kill, segfault): count the attempt and let the job be
-            # retried at once; the start script dead-letters it after MAX_ATTEMPTS.
-            log.error("job %s: solver exited with code %s and no result", c.job_id, proc.exitcode)
+            # The solver died without an answer (out of memory under SOLVER_MEMORY_LIMIT_MB, OOM kill,
+            # segfault): count the attempt and let the job be retried at once; the start script dead-letters
+            # it after MAX_ATTEMPTS.
+            why = f"{outcome[1]}: {outcome[2]}" if outcome else "no result"
+            log.error("job %s: solver crashed (exit code %s, %s)", c.job_id, proc.exitcode, why)
             self.q.release(c, count_attempt=True)
 
     def _finish(self, c: Claimed, status: str, t0: float, **kw) -> None:

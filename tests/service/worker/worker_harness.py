@@ -1,5 +1,18 @@
-"""Worker test harness (imported by conftest and tests): real `python -m service worker` subprocesses against the session Redis, and helpers
-that wait on job state with a deadline."""
+"""Worker test harness (imported by conftest and tests): real `python -m service worker` subprocesses against the
+session Redis, each running the real solver (service.solver.engine.solve_document) in its solver child; the real
+inputs the tests submit; helpers that wait on job state with a deadline.
+
+Inputs (measured on the loaded 2-core test machine, SOLVER_THREADS=1):
+- `quick()`: examples/ngrs_tiny.json, OPTIMAL in < 1 s (plus ~1 s child start-up).
+- `healthy(T)`: Curtois Instance2 with job time limit T: far from provable optimality (bound ~200, incumbent
+  ~830 after 12 s), so CP-SAT searches for the whole T and finishes normally (FEASIBLE, stopped at the limit)
+  with a steady stream of new solutions (~40 in 5 s) -> progress all the way.
+- `overrun()`: Curtois Instance24: building its CP-SAT model alone takes > 40 s here and model building is
+  not interruptible, so a solver child on it ignores its stop event and time limit for as long as any test
+  waits (the solve that overruns: TIMEOUT, cancel -> SIGKILL after the grace); its memory grows ~100 MB/s,
+  which is what SOLVER_MEMORY_LIMIT_MB caps (MemoryError at 400-600 MiB within ~3 s).
+The Curtois folder is `<repo>/../shared/benchmarks/curtois`, overridable with CURTOIS_DIR.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +25,45 @@ import time
 from pathlib import Path
 
 import orjson
+import pytest
 
 from service.jobs.keys import Keys
 from service.jobs.redis_client import make_async_redis, make_sync_redis
 from service.jobs.store import JobStore
 
 ROOT = Path(__file__).resolve().parents[3]
-HERE = Path(__file__).resolve().parent
-STANDIN = "standin_solver:solve_document"
+EXAMPLES = ROOT / "examples"
+CURTOIS_DIR = Path(os.environ.get("CURTOIS_DIR") or ROOT.parent / "shared" / "benchmarks" / "curtois")
 
 
-def standin(seconds: float, **kw) -> bytes:
-    return orjson.dumps({"standin": {"seconds": seconds, **kw}})
+def example(name: str) -> bytes:
+    path = EXAMPLES / name
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    return path.read_bytes()
+
+
+def curtois(n: int) -> bytes:
+    """A Curtois instance as the API stores it: the .txt document's bytes (the solver child detects the format)."""
+    path = CURTOIS_DIR / f"Instance{n}.txt"
+    if not path.exists():
+        pytest.skip(f"{path} not present (set CURTOIS_DIR)")
+    return path.read_bytes()
+
+
+def quick() -> dict:
+    """submit() kwargs of a job that solves to optimality in well under a second."""
+    return {"document": example("ngrs_tiny.json"), "time_limit_seconds": 10.0}
+
+
+def healthy(seconds: float) -> dict:
+    """submit() kwargs of a healthy real solve that runs for `seconds` and then finishes normally."""
+    return {"document": curtois(2), "time_limit_seconds": float(seconds)}
+
+
+def overrun(time_limit: float | None = None) -> dict:
+    """submit() kwargs of a real solve that overruns any limit: it is still building its model."""
+    return {"document": curtois(24), "time_limit_seconds": time_limit}
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
@@ -46,13 +86,9 @@ class Harness:
         self.procs: list[subprocess.Popen] = []
 
     # --- workers -------------------------------------------------------------------------------
-    def worker(self, standin_solver: bool = True, **env) -> subprocess.Popen:
+    def worker(self, **env) -> subprocess.Popen:
         e = dict(self.env)
-        if standin_solver:
-            e["SOLVER_ENTRYPOINT"] = STANDIN
-            e["PYTHONPATH"] = os.pathsep.join([str(HERE), str(ROOT), e.get("PYTHONPATH", "")])
-        else:
-            e["PYTHONPATH"] = os.pathsep.join([str(ROOT), e.get("PYTHONPATH", "")])
+        e["PYTHONPATH"] = os.pathsep.join([str(ROOT), e.get("PYTHONPATH", "")])
         e.update({k: str(v) for k, v in env.items()})
         log = open(self.tmp / f"worker-{len(self.procs)}.log", "wb")
         p = subprocess.Popen([sys.executable, "-m", "service", "worker"], cwd=ROOT, env=e, stdout=log,
@@ -88,6 +124,13 @@ class Harness:
         kw = {"owner": "tester", "webhook_url": None, "idempotency_key": None, "time_limit_seconds": None} | kw
         job_id, _ = self.store_call(lambda s: s.submit(document=document, **kw))
         return job_id
+
+    def result(self, job_id: str) -> tuple[str, dict | None]:
+        status, body = self.store_call(lambda s: s.result(job_id, "tester"))
+        return status, (orjson.loads(body) if body else None)
+
+    def worker_log(self, index: int) -> str:
+        return (self.tmp / f"worker-{index}.log").read_text(errors="replace")
 
     def job(self, job_id: str) -> dict[str, str]:
         return {k.decode(): v.decode() for k, v in self.r.hgetall(self.keys.job(job_id)).items()}
