@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = REPO / "examples"
 COLUMNS = ["suite", "instance", "size", "limit s", "status", "objective", "bound", "gap %", "t_first s",
            "wall s", "filled", "check"]
 
