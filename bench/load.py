@@ -30,6 +30,15 @@ DEFAULT_INPUT = REPO / "examples" / "ngrs_200.json"
 FILLER_INPUT = REPO / "examples" / "ngrs_tiny.json"
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """utime + stime of a process from /proc (Linux); None elsewhere."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -136,8 +145,11 @@ async def measure(stack: Stack, payload: bytes, rates: list[float], seconds: flo
             for _ in range(10):  # warm-up: connections, validator, script cache
                 await submit()
             for rate in rates:
-                out["submit"].append({"operation": "POST /solve/async", "rate": rate,
-                                      **await open_loop(rate, seconds, submit)})
+                cpu0 = cpu_seconds(stack.api.pid)
+                row = {"operation": "POST /solve/async", "rate": rate, **await open_loop(rate, seconds, submit)}
+                cpu1 = cpu_seconds(stack.api.pid)
+                row["api_cpu_ms"] = None if cpu0 is None or cpu1 is None else round(1000 * (cpu1 - cpu0) / row["n"], 1)
+                out["submit"].append(row)
                 out["submit"].append({"operation": "XADD (baseline)", "rate": rate,
                                       **await open_loop(rate, seconds, xadd)})
             await r.delete("bench:baseline")
@@ -169,16 +181,18 @@ def print_tables(res: dict) -> None:
     print(f"# load {res['started_utc']} UTC: input {res['input']} ({res['payload_bytes']} bytes), "
           f"{res['seconds_per_rate']:g} s per rate, 1 API process (uvicorn, no workers), Redis AOF on, "
           f"{os.cpu_count()} CPUs, load average {res['load_before']} before / {res['load_after']} after")
-    print("| operation | rate/s | sent | ok | errors | p50 ms | p99 ms | achieved/s | our overhead p50 ms |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| operation | rate/s | sent | ok | errors | p50 ms | p99 ms | achieved/s | our overhead p50 ms "
+          "| API CPU ms/request |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     base = {row["rate"]: row for row in res["submit"] if row["operation"].startswith("XADD")}
     for row in res["submit"]:
         over = "-"
         if row["operation"].startswith("POST"):
             over = f"{row['p50_ms'] - base[row['rate']]['p50_ms']:.2f}"
         errs = str(row["errors"]) + (f" {row['error_kinds']}" if row["errors"] else "")
+        cpu = row.get("api_cpu_ms")
         print(f"| {row['operation']} | {row['rate']:g} | {row['n']} | {row['ok']} | {errs} | {row['p50_ms']} | "
-              f"{row['p99_ms']} | {row['achieved_per_s']} | {over} |")
+              f"{row['p99_ms']} | {row['achieved_per_s']} | {over} | {'-' if cpu is None else cpu} |")
     print()
     print("| GET /solve/async/stats | requests | p50 ms | p99 ms |")
     print("|---|---|---|---|")

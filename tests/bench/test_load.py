@@ -16,6 +16,7 @@ def test_submits_succeed_and_stats_do_not_grow_with_jobs(capsys):
     assert post and base
     assert post[0]["n"] == 20 and post[0]["ok"] == 20 and post[0]["errors"] == 0, post
     assert base[0]["errors"] == 0
+    assert post[0]["api_cpu_ms"] is None or post[0]["api_cpu_ms"] > 0  # measured from /proc on Linux
     small, large = res["stats"]
     assert small["jobs_in_redis"] <= 12  # the 10 seeded (+ none from warm-up: those come later)
     assert large["jobs_in_redis"] >= 3000
