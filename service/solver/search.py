@@ -49,8 +49,13 @@ class SearchResult:
 ReportFn = Callable[[int, float, float | None, float], None]
 
 
-def tune(params, workers: int, time_limit: float | None, *, log: bool = False) -> None:
+def tune(params, workers: int, time_limit: float | None, *, log: bool = False, interleave: bool = True) -> None:
     params.num_workers = max(1, int(workers))
+    if params.num_workers == 1 and interleave:
+        # One thread: run CP-SAT's whole portfolio (feasibility jump, its LNS, default LP search)
+        # interleaved instead of the lone default search. Curtois Instance5 at 10 deterministic
+        # seconds: 1238 interleaved vs 2375 with the default single-worker search.
+        params.interleave_search = True
     if time_limit is not None:
         params.max_time_in_seconds = max(0.01, float(time_limit))
     params.log_search_progress = log
@@ -61,7 +66,8 @@ class Search:
                  report: ReportFn | None = None, stop: threading.Event | None = None, log: bool = False,
                  seed: int = 0, full_share: float = 0.2, lns: bool = True, start: float | None = None,
                  sub_params: dict | None = None, sub_time: float | None = None, kinds: list[str] | None = None,
-                 dtime_limit: float | None = None, sub_dtime: float = 1.0, full_in_lns: bool = True):
+                 dtime_limit: float | None = None, sub_dtime: float = 1.0, full_in_lns: bool = True,
+                 strategy: str = "concurrent"):
         self.ctx = ctx
         self.time_limit = time_limit
         self.workers = max(1, int(workers))
@@ -71,6 +77,8 @@ class Search:
         self.rng = random.Random(seed)
         self.full_share = full_share
         self.lns = lns
+        # "concurrent" (full solve + LNS thread side by side) or "phased" (full solve, then LNS)
+        self.strategy = strategy
         # Deterministic mode (experiments): budgets in CP-SAT deterministic time, load-independent.
         self.dtime_limit = dtime_limit
         self.sub_dtime = sub_dtime
@@ -310,7 +318,8 @@ class Search:
                 base = self.values
                 base_obj = self.objective
             if base is None:
-                return
+                time.sleep(0.05)  # waiting for the full solve's first roster
+                continue
             kind = rng.choice(kinds)
             size = sizes[kind]
             free = self._neighbourhood(size, kind, base, rng)
@@ -327,7 +336,7 @@ class Search:
             if sub_limit <= 0.05:
                 break
             solver = cp_model.CpSolver()
-            tune(solver.parameters, 1, sub_limit)
+            tune(solver.parameters, 1, sub_limit, interleave=False)
             if self.dtime_limit is not None:
                 solver.parameters.max_deterministic_time = self.sub_dtime
             for k, v in self.sub_params.items():
@@ -377,9 +386,12 @@ class Search:
 
     def _run(self) -> SearchResult:
         limit = self.remaining()
-        if not self.lns or not self.ctx.x or not self.ctx.terms:
+        if not self.lns or not self.ctx.x or not self.ctx.terms or self.workers == 1:
+            # one thread: CP-SAT's interleaved portfolio (see `tune`) for the whole time
             status = self._full_solve(limit)
             return self._result(status)
+        if self.strategy == "concurrent":
+            return self._run_concurrent()
         share = self.full_share if self.workers >= 2 else max(self.full_share, 0.5)
         full_budget = limit if math.isinf(limit) else max(1.0, share * limit)
         if math.isinf(limit):
@@ -421,6 +433,39 @@ class Search:
                            and self.objective <= self.bound + 1e-9):
             status = cp_model.OPTIMAL
         return self._result(status)
+
+    def _run_concurrent(self) -> SearchResult:
+        """workers-1 CP-SAT workers on the full model for the whole time (one worker: the interleaved
+        portfolio, whose max-LP subsolvers give strong bounds and can prove optimality) and one LNS
+        thread that starts from the full solve's first roster; both feed one incumbent."""
+        self.sub_time = self.sub_time_opt or (2.0 if len(self.x_items) < 20000 else 5.0)
+        sizes = {k: 0.15 for k in self.kinds}
+        self.sizes_seen = sizes
+        def lns_thread(model: cp_model.CpModel) -> None:
+            if self.values is None and not self.should_stop():
+                # CP-SAT's two-worker portfolio (feasibility jump, LNS) finds a first roster much sooner
+                # than the single interleaved worker, whose first subsolvers are LP-heavy.
+                self._full_solve(self.remaining(), first_only=True, workers=2, model=model)
+            self._lns_worker(0, model, sizes)
+
+        lns = threading.Thread(target=lns_thread, args=(self.ctx.model.clone(),), name="lns", daemon=True)
+        lns.start()
+        try:
+            status = self._full_solve(self.remaining(), workers=self.workers - 1)
+        finally:
+            if not self.should_stop():
+                # the full solve ended early: proven optimal, infeasible or invalid
+                self.proven = True
+                with self.lock:
+                    for sv in list(self.active):
+                        sv.stop_search()
+            lns.join()
+        if status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID) and self.values is None:
+            return self._result(status)
+        if status == cp_model.OPTIMAL or (self.bound is not None and self.objective is not None
+                                          and self.objective <= self.bound + 1e-9):
+            return self._result(cp_model.OPTIMAL)
+        return self._result(cp_model.FEASIBLE if self.values is not None else status)
 
     def _result(self, status: int) -> SearchResult:
         name = cp_model.CpSolver().status_name(status) if not isinstance(status, str) else status
