@@ -2,7 +2,7 @@
 are SIGKILLed (and replaced), Redis client connections are dropped (CLIENT KILL) and Redis is restarted
 (alternately after SIGTERM and after SIGKILL).
 
-    python -m bench.chaos [--jobs 24] [--workers 4] [--kills 2] [--client-kills 2] [--redis-restarts 2]
+    python -m bench.chaos [--jobs 24] [--workers 4] [--kills 2] [--client-kills 2] [--redis-restarts 2] [--cancels 2]
                           [--example ngrs_020] [--time-limit 3] [--seed 1]
 
 Target: 0 lost; 1 solver start per job, except jobs whose worker was killed (those: 2).
@@ -54,6 +54,8 @@ class Chaos:
         self.jobs: dict[str, str] = {}  # idempotency key -> job id
         self.submit_retries = 0
         self.redis_restarts = 0
+        self.cancel_count = 0
+        self.cancels: dict[str, dict] = {}
         self.submit_codes: Counter = Counter()  # every non-2xx answer or transport error seen while submitting
         self.idempotency_violations = 0
         self.killed_jobs: set[str] = set()
@@ -163,6 +165,36 @@ class Chaos:
         submitter.join()
         self.log(f"redis-server restarted from its AOF; {len(submit_during)} submits made during the outage")
 
+    def cancel(self) -> None:
+        """DELETE a job: alternately one still queued (must never start) and one running (must stop)."""
+        self.cancel_count += 1
+        want = "queued" if self.cancel_count % 2 else "running"
+        candidates = list(self.jobs.values())
+        self.rng.shuffle(candidates)
+        target = None
+        for job_id in candidates:
+            st = self.status(job_id)
+            if st and st["status"] == want and job_id not in self.cancels:
+                target = job_id
+                break
+        if target is None:
+            self.log(f"cancel: no {want} job to cancel")
+            return
+        starts_before = self.count(STARTED).get(target, 0)
+        for _ in range(50):
+            try:
+                r = self.http.delete(f"/solve/async/{target}")
+            except httpx.TransportError:
+                time.sleep(0.2)
+                continue
+            if r.status_code != 503:
+                break
+            time.sleep(0.2)
+        body = r.json()
+        status = body.get("status") or body.get("error", {}).get("code")
+        self.cancels[target] = {"was": want, "answer": r.status_code, "status": status, "starts_before": starts_before}
+        self.log(f"DELETE {want} job {target}: HTTP {r.status_code} {status}")
+
     # -- results -------------------------------------------------------------------------------------
     def count(self, pattern: re.Pattern) -> Counter:
         counts: Counter = Counter()
@@ -172,6 +204,7 @@ class Chaos:
 
 
 def run_chaos(*, jobs: int = 24, workers: int = 4, kills: int = 2, client_kills: int = 2, redis_restarts: int = 2,
+              cancels: int = 2,
               example: str = "ngrs_020", time_limit: float = 3.0, seed: int = 1, deadline: float = 300.0,
               keep_logs: Path | None = None, outage: float = 7.0) -> dict:
     started_utc = time.strftime("%H:%M", time.gmtime())
@@ -189,7 +222,8 @@ def run_chaos(*, jobs: int = 24, workers: int = 4, kills: int = 2, client_kills:
             wait_until(workers_up, 90, f"{workers} workers to register", interval=0.2)
             chaos.log(f"{workers} workers up")
 
-            faults = ["kill"] * kills + ["client-kill"] * client_kills + ["redis-restart"] * redis_restarts
+            faults = (["kill"] * kills + ["client-kill"] * client_kills + ["redis-restart"] * redis_restarts
+                      + ["cancel"] * cancels)
             chaos.rng.shuffle(faults)
             keys = [f"chaos-{seed}-{i}" for i in range(jobs)]
             # half the jobs up front, the rest spread between the faults (so some submits meet an outage)
@@ -204,6 +238,8 @@ def run_chaos(*, jobs: int = 24, workers: int = 4, kills: int = 2, client_kills:
                     chaos.kill_worker()
                 elif fault == "client-kill":
                     chaos.client_kill()
+                elif fault == "cancel":
+                    chaos.cancel()
                 elif fault == "redis-restart":
                     chaos.redis_restart(chunk)
                     chunk = []
@@ -239,6 +275,7 @@ def run_chaos(*, jobs: int = 24, workers: int = 4, kills: int = 2, client_kills:
             "started_utc": started_utc, "load_before": round(load0, 1), "load_after": round(os.getloadavg()[0], 1),
             "jobs_requested": jobs, "workers": workers, "example": example, "time_limit": time_limit,
             "faults": {"sigkill_workers": kills, "client_kills": client_kills, "redis_restarts": redis_restarts,
+                       "cancels": cancels,
                        "outage_seconds": outage},
             "accepted": len(ids), "completed": statuses.get("completed", 0), "failed": statuses.get("failed", 0),
             "cancelled": statuses.get("cancelled", 0),
@@ -248,8 +285,20 @@ def run_chaos(*, jobs: int = 24, workers: int = 4, kills: int = 2, client_kills:
             "killed_jobs": sorted(chaos.killed_jobs),
             "killed_jobs_starts": {j: per_job.get(j, 0) for j in sorted(chaos.killed_jobs)},
             "unexplained_restarts": unexplained,
-            "results_recorded_not_1": sorted(j for j in ids if final.get(j, {}).get("status") in TERMINAL
-                                             and recorded.get(j, 0) != 1),
+            "cancels": chaos.cancels,
+            "cancel_violations": sorted(
+                j for j, c in chaos.cancels.items()
+                # a job cancelled while queued must end cancelled and never start afterwards; a running one
+                # must end terminal (cancelled, or completed if it finished first)
+                if (c["answer"] == 200 and c["status"] == "cancelled"
+                    and (final.get(j, {}).get("status") != "cancelled" or per_job.get(j, 0) > c["starts_before"]))
+                or final.get(j, {}).get("status") not in TERMINAL),
+            # completed/failed: the complete script accepted exactly one result; cancelled: at most one (a job
+            # cancelled while queued, or whose dead owner's lease ran out, is closed without a solver result)
+            "results_recorded_not_1": sorted(
+                j for j in ids
+                if (final.get(j, {}).get("status") in ("completed", "failed") and recorded.get(j, 0) != 1)
+                or (final.get(j, {}).get("status") == "cancelled" and recorded.get(j, 0) > 1)),
             "never_started_but_completed": sorted(j for j in ids if per_job[j] == 0
                                                   and final.get(j, {}).get("status") == "completed"),
             "attempts_histogram": dict(sorted(Counter(st.get("attempts") for st in final.values()).items(),
@@ -268,12 +317,14 @@ def print_table(res: dict) -> None:
     f = res["faults"]
     print(f"# chaos {res['started_utc']} UTC: {res['jobs_requested']} jobs ({res['example']}, {res['time_limit']:g} s "
           f"limit), {res['workers']} workers x 1 slot, faults: {f['sigkill_workers']} SIGKILL worker, "
-          f"{f['client_kills']} CLIENT KILL, {f['redis_restarts']} Redis restart ({f['outage_seconds']:g} s down); {os.cpu_count()} CPUs, "
+          f"{f['client_kills']} CLIENT KILL, {f['redis_restarts']} Redis restart ({f['outage_seconds']:g} s down), {f.get('cancels', 0)} DELETE; {os.cpu_count()} CPUs, "
           f"load average {res['load_before']} before / {res['load_after']} after")
     cols = ["accepted", "completed", "failed", "cancelled", "lost", "starts_total", "submit_retries",
             "submit_5xx_not_503", "idempotency_violations", "tracebacks_in_logs"]
-    res = {**res, "results_recorded_not_1": len(res["results_recorded_not_1"])}
+    res = {**res, "results_recorded_not_1": len(res["results_recorded_not_1"]),
+           "cancel_violations": len(res["cancel_violations"])}
     cols.insert(5, "results_recorded_not_1")
+    cols.insert(6, "cancel_violations")
     print("| " + " | ".join(cols) + " | starts per job (starts: jobs) | killed jobs: starts | unexplained restarts |")
     print("|" + "---|" * (len(cols) + 3))
     hist = ", ".join(f"{k}: {v}" for k, v in res["starts_histogram"].items())
@@ -290,6 +341,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kills", type=int, default=2, help="SIGKILL a busy worker (then start a new one)")
     parser.add_argument("--client-kills", type=int, default=2, help="CLIENT KILL TYPE normal")
     parser.add_argument("--redis-restarts", type=int, default=2)
+    parser.add_argument("--cancels", type=int, default=2, help="DELETE a queued job, then a running one, ...")
     parser.add_argument("--example", default="ngrs_020", help="examples/<name>.json, solved by every job")
     parser.add_argument("--time-limit", type=float, default=3.0, help="solver time limit per job")
     parser.add_argument("--seed", type=int, default=1)
@@ -301,14 +353,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     res = run_chaos(jobs=args.jobs, workers=args.workers, kills=args.kills, client_kills=args.client_kills,
-                    redis_restarts=args.redis_restarts, example=args.example, time_limit=args.time_limit,
+                    redis_restarts=args.redis_restarts, cancels=args.cancels, example=args.example, time_limit=args.time_limit,
                     seed=args.seed, deadline=args.deadline, keep_logs=args.keep_logs,
                     outage=args.outage)
     print_table(res)
     if args.json:
         args.json.write_text(json.dumps(res, indent=1))
     ok = (res["lost"] == 0 and not res["unexplained_restarts"] and res["idempotency_violations"] == 0
-          and res["submit_5xx_not_503"] == 0 and not res["results_recorded_not_1"])
+          and res["submit_5xx_not_503"] == 0 and not res["results_recorded_not_1"] and not res["cancel_violations"])
     return 0 if ok else 1
 
 
