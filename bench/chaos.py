@@ -2,7 +2,7 @@
 are SIGKILLed (and replaced), Redis client connections are dropped (CLIENT KILL) and Redis is restarted
 (alternately after SIGTERM and after SIGKILL).
 
-    python -m bench.chaos [--jobs 24] [--workers 4] [--kills 2] [--client-kills 2] [--redis-restarts 2] [--cancels 2]
+    python -m bench.chaos [--jobs 24] [--workers 4] [--kills 2] [--client-kills 2] [--redis-restarts 2] [--cancels 2] [--pauses 1]
                           [--example ngrs_020] [--time-limit 3] [--seed 1]
 
 Target: 0 lost; 1 solver start per job, except jobs whose worker was killed (those: 2).
@@ -22,6 +22,7 @@ import json
 import os
 import random
 import re
+import signal
 import sys
 import threading
 import time
@@ -40,6 +41,7 @@ SHORT = {
 }
 TERMINAL = {"completed", "failed", "cancelled"}
 STARTED = re.compile(r"job (\S+) started \(attempt")
+FENCED = re.compile(r"job (\S+): lease lost to another worker")
 RECORDED = re.compile(r"job (\S+) (?:completed|failed|cancelled) in [0-9.]+s \(ok\)")  # the complete script said ok
 
 
@@ -59,6 +61,7 @@ class Chaos:
         self.submit_codes: Counter = Counter()  # every non-2xx answer or transport error seen while submitting
         self.idempotency_violations = 0
         self.killed_jobs: set[str] = set()
+        self.paused_jobs: set[str] = set()
         self.events: list[str] = []
         self.t0 = time.monotonic()
 
@@ -135,6 +138,22 @@ class Chaos:
         self.stack.start_worker()
         self.log("started a replacement worker")
 
+    def pause_worker(self) -> None:
+        """SIGSTOP a busy worker's process group for longer than the lease (a frozen VM, a long GC pause), then
+        SIGCONT: another worker must take the job over, and the resumed one must record nothing (fencing)."""
+        try:
+            proc, job_id = self._busy_worker()
+        except RuntimeError:
+            self.log("pause: no busy worker")
+            return
+        pause = float(SHORT["JOB_LEASE_SECONDS"]) + 4.0
+        os.killpg(proc.pid, signal.SIGSTOP)
+        self.paused_jobs.add(job_id)
+        self.log(f"SIGSTOP worker pid {proc.pid} (process group) while it ran job {job_id}, for {pause:g} s")
+        time.sleep(pause)
+        os.killpg(proc.pid, signal.SIGCONT)
+        self.log(f"SIGCONT worker pid {proc.pid}")
+
     def client_kill(self) -> None:
         with self.redis() as r:
             n = r.client_kill_filter(_type="normal", skipme=True)
@@ -204,7 +223,7 @@ class Chaos:
 
 
 def run_chaos(*, jobs: int = 24, workers: int = 4, kills: int = 2, client_kills: int = 2, redis_restarts: int = 2,
-              cancels: int = 2,
+              cancels: int = 2, pauses: int = 1,
               example: str = "ngrs_020", time_limit: float = 3.0, seed: int = 1, deadline: float = 300.0,
               keep_logs: Path | None = None, outage: float = 7.0) -> dict:
     started_utc = time.strftime("%H:%M", time.gmtime())
@@ -223,7 +242,7 @@ def run_chaos(*, jobs: int = 24, workers: int = 4, kills: int = 2, client_kills:
             chaos.log(f"{workers} workers up")
 
             faults = (["kill"] * kills + ["client-kill"] * client_kills + ["redis-restart"] * redis_restarts
-                      + ["cancel"] * cancels)
+                      + ["cancel"] * cancels + ["pause"] * pauses)
             chaos.rng.shuffle(faults)
             keys = [f"chaos-{seed}-{i}" for i in range(jobs)]
             # half the jobs up front, the rest spread between the faults (so some submits meet an outage)
@@ -240,6 +259,8 @@ def run_chaos(*, jobs: int = 24, workers: int = 4, kills: int = 2, client_kills:
                     chaos.client_kill()
                 elif fault == "cancel":
                     chaos.cancel()
+                elif fault == "pause":
+                    chaos.pause_worker()
                 elif fault == "redis-restart":
                     chaos.redis_restart(chunk)
                     chunk = []
@@ -270,12 +291,13 @@ def run_chaos(*, jobs: int = 24, workers: int = 4, kills: int = 2, client_kills:
         statuses = Counter(st["status"] for st in final.values())
         ids = list(chaos.jobs.values())
         per_job = {j: starts.get(j, 0) for j in ids}
-        unexplained = sorted(j for j in ids if per_job[j] > 1 and j not in chaos.killed_jobs)
+        # a second start is explained only by a SIGKILL or a SIGSTOP longer than the lease of that job
+        unexplained = sorted(j for j in ids if per_job[j] > 1 and j not in chaos.killed_jobs | chaos.paused_jobs)
         result = {
             "started_utc": started_utc, "load_before": round(load0, 1), "load_after": round(os.getloadavg()[0], 1),
             "jobs_requested": jobs, "workers": workers, "example": example, "time_limit": time_limit,
             "faults": {"sigkill_workers": kills, "client_kills": client_kills, "redis_restarts": redis_restarts,
-                       "cancels": cancels,
+                       "cancels": cancels, "pauses": pauses,
                        "outage_seconds": outage},
             "accepted": len(ids), "completed": statuses.get("completed", 0), "failed": statuses.get("failed", 0),
             "cancelled": statuses.get("cancelled", 0),
@@ -284,6 +306,8 @@ def run_chaos(*, jobs: int = 24, workers: int = 4, kills: int = 2, client_kills:
             "starts_histogram": dict(sorted(Counter(per_job.values()).items())),
             "killed_jobs": sorted(chaos.killed_jobs),
             "killed_jobs_starts": {j: per_job.get(j, 0) for j in sorted(chaos.killed_jobs)},
+            "paused_jobs_starts": {j: per_job.get(j, 0) for j in sorted(chaos.paused_jobs)},
+            "fenced": sum(chaos.count(FENCED).values()),
             "unexplained_restarts": unexplained,
             "cancels": chaos.cancels,
             "cancel_violations": sorted(
@@ -317,7 +341,7 @@ def print_table(res: dict) -> None:
     f = res["faults"]
     print(f"# chaos {res['started_utc']} UTC: {res['jobs_requested']} jobs ({res['example']}, {res['time_limit']:g} s "
           f"limit), {res['workers']} workers x 1 slot, faults: {f['sigkill_workers']} SIGKILL worker, "
-          f"{f['client_kills']} CLIENT KILL, {f['redis_restarts']} Redis restart ({f['outage_seconds']:g} s down), {f.get('cancels', 0)} DELETE; {os.cpu_count()} CPUs, "
+          f"{f['client_kills']} CLIENT KILL, {f['redis_restarts']} Redis restart ({f['outage_seconds']:g} s down), {f.get('cancels', 0)} DELETE, {f.get('pauses', 0)} SIGSTOP > lease; {os.cpu_count()} CPUs, "
           f"load average {res['load_before']} before / {res['load_after']} after")
     cols = ["accepted", "completed", "failed", "cancelled", "lost", "starts_total", "submit_retries",
             "submit_5xx_not_503", "idempotency_violations", "tracebacks_in_logs"]
@@ -325,11 +349,14 @@ def print_table(res: dict) -> None:
            "cancel_violations": len(res["cancel_violations"])}
     cols.insert(5, "results_recorded_not_1")
     cols.insert(6, "cancel_violations")
-    print("| " + " | ".join(cols) + " | starts per job (starts: jobs) | killed jobs: starts | unexplained restarts |")
-    print("|" + "---|" * (len(cols) + 3))
+    print("| " + " | ".join(cols) + " | starts per job (starts: jobs) | killed jobs: starts | paused jobs: starts "
+          "| fenced | unexplained restarts |")
+    print("|" + "---|" * (len(cols) + 5))
     hist = ", ".join(f"{k}: {v}" for k, v in res["starts_histogram"].items())
     killed = ", ".join(f"{j[:8]}: {n}" for j, n in res["killed_jobs_starts"].items()) or "-"
-    print("| " + " | ".join(str(res[c]) for c in cols) + f" | {hist} | {killed} | {len(res['unexplained_restarts'])} |")
+    paused = ", ".join(f"{j[:8]}: {n}" for j, n in res.get("paused_jobs_starts", {}).items()) or "-"
+    print("| " + " | ".join(str(res[c]) for c in cols) + f" | {hist} | {killed} | {paused} | {res.get('fenced', 0)} "
+          f"| {len(res['unexplained_restarts'])} |")
     print(f"\nanswers to submits that were retried: {res['submit_answers'] or 'none'}")
     for e in res["events"]:
         print("   ", e)
@@ -342,6 +369,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--client-kills", type=int, default=2, help="CLIENT KILL TYPE normal")
     parser.add_argument("--redis-restarts", type=int, default=2)
     parser.add_argument("--cancels", type=int, default=2, help="DELETE a queued job, then a running one, ...")
+    parser.add_argument("--pauses", type=int, default=1, help="SIGSTOP a busy worker for lease + 4 s, then SIGCONT")
     parser.add_argument("--example", default="ngrs_020", help="examples/<name>.json, solved by every job")
     parser.add_argument("--time-limit", type=float, default=3.0, help="solver time limit per job")
     parser.add_argument("--seed", type=int, default=1)
@@ -353,7 +381,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     res = run_chaos(jobs=args.jobs, workers=args.workers, kills=args.kills, client_kills=args.client_kills,
-                    redis_restarts=args.redis_restarts, cancels=args.cancels, example=args.example, time_limit=args.time_limit,
+                    redis_restarts=args.redis_restarts, cancels=args.cancels, pauses=args.pauses, example=args.example, time_limit=args.time_limit,
                     seed=args.seed, deadline=args.deadline, keep_logs=args.keep_logs,
                     outage=args.outage)
     print_table(res)
