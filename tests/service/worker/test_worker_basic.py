@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from loopback import Loopback
-from worker_harness import curtois, healthy, quick, wait_for
+from worker_harness import curtois, healthy, long_solve, quick, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +55,7 @@ def test_invalid_input_is_recorded_as_failed_without_retry(harness):
 
 def test_progress_written_at_most_once_per_interval(harness):
     harness.worker()
-    job_id = harness.submit(**healthy(6.0))  # new incumbents several times a second
+    job_id = harness.submit(**healthy(5.0))  # new incumbents several times a second
     harness.wait_status(job_id, "running", timeout=20)
     seen: list[float] = []
     while True:  # every progress write while running (the final one is written with the result)
@@ -111,7 +111,7 @@ def test_in_process_pool_started_from_a_thread_solves_and_hands_back_on_stop(har
     try:
         quick_job = harness.submit(**quick())
         assert harness.wait_status(quick_job, ("completed", "failed"), timeout=20)["status"] == "completed"
-        slow = harness.submit(**healthy(30.0))
+        slow = harness.submit(**long_solve(30.0))
         harness.wait_started(slow, 1, timeout=10)
     finally:
         pool.stop(timeout=10)
@@ -135,11 +135,11 @@ def test_job_metrics_sent_when_enabled(harness):
 
 
 def test_job_without_limit_is_stopped_gracefully_at_max_runtime(harness):
-    harness.worker(JOB_MAX_RUNTIME_SECONDS=3, JOB_TIMEOUT_GRACE_SECONDS=10)
+    harness.worker(JOB_MAX_RUNTIME_SECONDS=4, JOB_TIMEOUT_GRACE_SECONDS=10)
     # no job time limit, and a Curtois instance has none of its own: only the worker's stop can end this solve
     job_id = harness.submit(curtois(2))
     done = harness.wait_status(job_id, ("completed", "failed"), timeout=30)
     assert done["status"] == "completed"  # stopped with its best answer, not killed
-    assert float(done["completed_at"]) - float(done["started_at"]) < 3 + 3
+    assert float(done["completed_at"]) - float(done["started_at"]) < 4 + 3
     _, result = harness.result(job_id)
     assert result["solverRun"]["status"] == "FEASIBLE" and result["solverRun"]["stoppedEarly"] is True

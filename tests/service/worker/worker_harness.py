@@ -4,9 +4,12 @@ inputs the tests submit; helpers that wait on job state with a deadline.
 
 Inputs (measured on the loaded 2-core test machine, SOLVER_THREADS=1):
 - `quick()`: examples/ngrs_tiny.json, OPTIMAL in < 1 s (plus ~1 s child start-up).
-- `healthy(T)`: Curtois Instance2 with job time limit T: far from provable optimality (bound ~200, incumbent
-  ~830 after 12 s), so CP-SAT searches for the whole T and finishes normally (FEASIBLE, stopped at the limit)
-  with a steady stream of new solutions (~40 in 5 s) -> progress all the way.
+- `healthy(T)`, T <= 5: Curtois Instance2 with job time limit T: a first roster within ~1-2 s, then a steady
+  stream of better ones (~30-45 in 5 s) -> progress all the way; not proved optimal within 5 s (single-thread
+  CP-SAT with the interleaved portfolio proves it at ~6 s of search), so it runs for the whole T and finishes
+  normally (FEASIBLE, stopped at the limit).
+- `long_solve(T)`: Curtois Instance5 with job time limit T, for solves that must run 7-60 s: far from provable
+  optimality (bound <= ~750 vs incumbent ~2300 after 15 s); first roster after ~1-5 s depending on the search.
 - `overrun()`: Curtois Instance24: building its CP-SAT model alone takes > 40 s here and model building is
   not interruptible, so a solver child on it ignores its stop event and time limit for as long as any test
   waits (the solve that overruns: TIMEOUT, cancel -> SIGKILL after the grace); its memory grows ~100 MB/s,
@@ -59,6 +62,11 @@ def quick() -> dict:
 def healthy(seconds: float) -> dict:
     """submit() kwargs of a healthy real solve that runs for `seconds` and then finishes normally."""
     return {"document": curtois(2), "time_limit_seconds": float(seconds)}
+
+
+def long_solve(seconds: float) -> dict:
+    """submit() kwargs of a healthy real solve that needs the whole of a long limit (7-60 s)."""
+    return {"document": curtois(5), "time_limit_seconds": float(seconds)}
 
 
 def overrun(time_limit: float | None = None) -> dict:
