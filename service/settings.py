@@ -17,9 +17,9 @@ class Settings(BaseSettings):
 
     # --- Redis ---------------------------------------------------------------------------------
     redis_url: str = Field("redis://127.0.0.1:6379", description="redis:// or rediss:// (TLS) URL")
-    redis_db: int = Field(0, ge=0)
+    redis_db: int = Field(0, ge=0, description="Redis logical database")
     redis_password: str | None = Field(None, description="AUTH token; overrides any password in REDIS_URL")
-    redis_key_prefix: str = Field("ngrs", min_length=1)
+    redis_key_prefix: str = Field("ngrs", min_length=1, description="prefix (and hash tag) of every key")
 
     # --- jobs ----------------------------------------------------------------------------------
     result_ttl_seconds: int = Field(3600, ge=1, description="TTL of every terminal job and its result")
@@ -29,8 +29,8 @@ class Settings(BaseSettings):
     solver_workers: int = Field(2, ge=0, description="concurrent solver slots per worker process")
 
     # --- HTTP ----------------------------------------------------------------------------------
-    host: str = "127.0.0.1"
-    port: int = Field(8080, ge=1, le=65535)
+    host: str = Field("127.0.0.1", description="API listen address; off loopback API keys are required")
+    port: int = Field(8080, ge=1, le=65535, description="API listen port")
 
     # --- queue / workers / webhooks / metrics (owned by the queue engineer, service/jobs + service/worker)
     redis_socket_timeout: float = Field(10.0, gt=0, description="must exceed the XREADGROUP BLOCK time (2 s)")
@@ -51,13 +51,13 @@ class Settings(BaseSettings):
     webhook_signing_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key for X-NGRS-Signature")
     webhook_allow_private: bool = Field(False, description="allow http:// and private/loopback webhook targets")
     webhook_max_attempts: int = Field(8, ge=1, description="deliveries before a webhook event is dead-lettered")
-    webhook_backoff_base_seconds: float = Field(2.0, gt=0)
-    webhook_backoff_max_seconds: float = Field(600.0, gt=0)
-    webhook_timeout_seconds: float = Field(10.0, gt=0)
+    webhook_backoff_base_seconds: float = Field(2.0, gt=0, description="first retry delay, doubled each time")
+    webhook_backoff_max_seconds: float = Field(600.0, gt=0, description="longest retry delay")
+    webhook_timeout_seconds: float = Field(10.0, gt=0, description="per delivery attempt")
     metrics_enabled: bool = Field(False, description="publish backlog and job metrics to CloudWatch")
-    metrics_namespace: str = "NGRS/Solver"
-    metrics_queue_metric: str = "QueueLength"
-    metrics_interval_seconds: float = Field(60.0, gt=0)
+    metrics_namespace: str = Field("NGRS/Solver", description="CloudWatch namespace")
+    metrics_queue_metric: str = Field("QueueLength", description="backlog metric name (waiting + running)")
+    metrics_interval_seconds: float = Field(60.0, gt=0, description="backlog publishing period")
     metrics_endpoint_url: str | None = Field(None, description="CloudWatch endpoint override (tests, VPC endpoints)")
     metrics_region: str | None = Field(None, description="defaults to AWS_REGION / AWS_DEFAULT_REGION")
     deploy_env: str = Field("local", description="CloudWatch dimension Environment")
