@@ -60,12 +60,13 @@ def test_p2_sigkill_mid_solve_is_restarted_once_with_one_result(harness):
 def test_p3_healthy_long_solve_is_started_once(harness):
     harness.worker()
     harness.worker()
-    job_id = harness.submit(**long_solve(7.0))  # 3.5 leases of real CP-SAT search
+    job_id = harness.submit(**long_solve(8.0))  # 4 leases of real CP-SAT search
     harness.wait_started(job_id, 1, timeout=20)
     done = harness.wait_status(job_id, ("completed", "failed"), timeout=30)
     assert done["status"] == "completed"
     assert done["starts"] == "1" and done["attempts"] == "1"
-    assert float(done["completed_at"]) - float(done["started_at"]) >= 7.0 * 0.95  # it really ran 3.5 leases
+    # it really outlived 3 leases (single-thread interleaved CP-SAT ends ~1 s before its limit, hence not T)
+    assert float(done["completed_at"]) - float(done["started_at"]) >= 3 * harness.settings.job_lease_seconds
     assert result_of(harness, job_id)[0] == "completed"
 
 

@@ -10,6 +10,8 @@ Inputs (measured on the loaded 2-core test machine, SOLVER_THREADS=1):
   normally (FEASIBLE, stopped at the limit).
 - `long_solve(T)`: Curtois Instance5 with job time limit T, for solves that must run 7-60 s: far from provable
   optimality (bound <= ~750 vs incumbent ~2300 after 15 s); first roster after ~1-5 s depending on the search.
+  Measured: single-thread CP-SAT with `interleave_search` returns FEASIBLE ~1 s before its time limit (7 s ->
+  6.1 s), so tests bound durations by leases, not by T exactly.
 - `overrun()`: Curtois Instance24: building its CP-SAT model alone takes > 40 s here and model building is
   not interruptible, so a solver child on it ignores its stop event and time limit for as long as any test
   waits (the solve that overruns: TIMEOUT, cancel -> SIGKILL after the grace); its memory grows ~100 MB/s,
