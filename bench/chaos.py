@@ -2,7 +2,7 @@
 are SIGKILLed (and replaced), Redis client connections are dropped (CLIENT KILL) and Redis is restarted
 (alternately after SIGTERM and after SIGKILL).
 
-    python -m bench.chaos [--jobs 24] [--workers 4] [--kills 2] [--client-kills 2] [--redis-restarts 2] [--cancels 2] [--pauses 1]
+    python -m bench.chaos [--jobs 24] [--workers 4] [--kills 2] [--client-kills 2] [--redis-restarts 2] [--cancels 2] [--pauses 1] [--terms 1]
                           [--example ngrs_020] [--time-limit 3] [--seed 1]
 
 Target: 0 lost; 1 solver start per job, except jobs whose worker was killed (those: 2).
@@ -62,6 +62,8 @@ class Chaos:
         self.idempotency_violations = 0
         self.killed_jobs: set[str] = set()
         self.paused_jobs: set[str] = set()
+        self.termed_jobs: set[str] = set()
+        self.handoff_seconds: list[float] = []
         self.events: list[str] = []
         self.t0 = time.monotonic()
 
@@ -105,24 +107,29 @@ class Chaos:
         return {"status": "unknown"} if r.status_code == 404 else None
 
     # -- faults --------------------------------------------------------------------------------------
-    def _busy_worker(self, timeout: float = 30.0):
-        """(worker process, job id) of a live worker that is running a job, waiting for one if needed."""
+    def _busy_worker(self, timeout: float = 30.0, exclude: set[str] = frozenset()):
+        """(worker process, job id) of a live worker running a job, waiting for one if needed; the most recently
+        started job, so the fault lands mid-solve rather than as the solver is returning its answer."""
         def find():
+            found = []
             try:
                 with self.redis() as r:
                     prefix = "{" + self.stack.prefix + "}"
                     for raw in r.smembers(f"{prefix}:running"):
                         job_id = raw.decode()
-                        consumer = (r.hget(f"{prefix}:job:{job_id}", "consumer") or b"").decode()
-                        parts = consumer.split(":")
-                        if len(parts) < 2:
+                        if job_id in exclude:
                             continue
+                        consumer, started = r.hmget(f"{prefix}:job:{job_id}", "consumer", "started_at")
+                        parts = (consumer or b"").decode().split(":")
                         for proc in self.stack.workers:
-                            if proc.poll() is None and str(proc.pid) == parts[1]:
-                                return proc, job_id
+                            if len(parts) > 1 and proc.poll() is None and str(proc.pid) == parts[1]:
+                                found.append(((started or b"").decode(), proc, job_id))
             except redis.RedisError:
                 return None
-            return None
+            if not found:
+                return None
+            _, proc, job_id = max(found, key=lambda f: f[0])
+            return proc, job_id
 
         return wait_until(find, timeout, "a worker running a job", interval=0.1)
 
@@ -153,6 +160,38 @@ class Chaos:
         time.sleep(pause)
         os.killpg(proc.pid, signal.SIGCONT)
         self.log(f"SIGCONT worker pid {proc.pid}")
+
+    def term_worker(self) -> None:
+        """SIGTERM a busy worker (an ECS stop or scale-in): it must hand its job back at once, so another
+        worker starts it well before the lease would expire; the hand-off costs no attempt."""
+        try:
+            proc, job_id = self._busy_worker()
+        except RuntimeError:
+            self.log("term: no busy worker")
+            return
+        before = self.count(STARTED).get(job_id, 0)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        self.termed_jobs.add(job_id)
+        self.log(f"SIGTERM worker pid {proc.pid} while it ran job {job_id}")
+        def moved_or_done():
+            if self.count(STARTED).get(job_id, 0) > before:
+                return "restarted"
+            st = self.status(job_id)
+            return st["status"] if st and st["status"] in TERMINAL else None
+
+        try:
+            outcome = wait_until(moved_or_done, 30, "the handed-back job to restart", interval=0.1)
+            if outcome == "restarted":
+                self.handoff_seconds.append(round(time.monotonic() - t0, 1))
+                self.log(f"job {job_id} restarted on another worker {self.handoff_seconds[-1]} s after the SIGTERM")
+            else:  # the solve ended while the worker was stopping: it recorded it instead of handing it back
+                self.log(f"job {job_id} finished ({outcome}) on the stopping worker, no hand-off needed")
+        except RuntimeError as exc:
+            self.log(str(exc))
+        proc.wait(60)
+        self.stack.start_worker()
+        self.log(f"worker pid {proc.pid} exited with {proc.returncode}; started a replacement")
 
     def client_kill(self) -> None:
         with self.redis() as r:
@@ -223,7 +262,7 @@ class Chaos:
 
 
 def run_chaos(*, jobs: int = 24, workers: int = 4, kills: int = 2, client_kills: int = 2, redis_restarts: int = 2,
-              cancels: int = 2, pauses: int = 1,
+              cancels: int = 2, pauses: int = 1, terms: int = 1,
               example: str = "ngrs_020", time_limit: float = 3.0, seed: int = 1, deadline: float = 300.0,
               keep_logs: Path | None = None, outage: float = 7.0) -> dict:
     started_utc = time.strftime("%H:%M", time.gmtime())
@@ -242,7 +281,7 @@ def run_chaos(*, jobs: int = 24, workers: int = 4, kills: int = 2, client_kills:
             chaos.log(f"{workers} workers up")
 
             faults = (["kill"] * kills + ["client-kill"] * client_kills + ["redis-restart"] * redis_restarts
-                      + ["cancel"] * cancels + ["pause"] * pauses)
+                      + ["cancel"] * cancels + ["pause"] * pauses + ["term"] * terms)
             chaos.rng.shuffle(faults)
             keys = [f"chaos-{seed}-{i}" for i in range(jobs)]
             # half the jobs up front, the rest spread between the faults (so some submits meet an outage)
@@ -261,6 +300,8 @@ def run_chaos(*, jobs: int = 24, workers: int = 4, kills: int = 2, client_kills:
                     chaos.cancel()
                 elif fault == "pause":
                     chaos.pause_worker()
+                elif fault == "term":
+                    chaos.term_worker()
                 elif fault == "redis-restart":
                     chaos.redis_restart(chunk)
                     chunk = []
@@ -291,13 +332,14 @@ def run_chaos(*, jobs: int = 24, workers: int = 4, kills: int = 2, client_kills:
         statuses = Counter(st["status"] for st in final.values())
         ids = list(chaos.jobs.values())
         per_job = {j: starts.get(j, 0) for j in ids}
-        # a second start is explained only by a SIGKILL or a SIGSTOP longer than the lease of that job
-        unexplained = sorted(j for j in ids if per_job[j] > 1 and j not in chaos.killed_jobs | chaos.paused_jobs)
+        # a second start is explained only by a SIGKILL, a SIGSTOP longer than the lease, or a SIGTERM hand-off
+        explained = chaos.killed_jobs | chaos.paused_jobs | chaos.termed_jobs
+        unexplained = sorted(j for j in ids if per_job[j] > 1 and j not in explained)
         result = {
             "started_utc": started_utc, "load_before": round(load0, 1), "load_after": round(os.getloadavg()[0], 1),
             "jobs_requested": jobs, "workers": workers, "example": example, "time_limit": time_limit,
             "faults": {"sigkill_workers": kills, "client_kills": client_kills, "redis_restarts": redis_restarts,
-                       "cancels": cancels, "pauses": pauses,
+                       "cancels": cancels, "pauses": pauses, "terms": terms,
                        "outage_seconds": outage},
             "accepted": len(ids), "completed": statuses.get("completed", 0), "failed": statuses.get("failed", 0),
             "cancelled": statuses.get("cancelled", 0),
@@ -307,6 +349,9 @@ def run_chaos(*, jobs: int = 24, workers: int = 4, kills: int = 2, client_kills:
             "killed_jobs": sorted(chaos.killed_jobs),
             "killed_jobs_starts": {j: per_job.get(j, 0) for j in sorted(chaos.killed_jobs)},
             "paused_jobs_starts": {j: per_job.get(j, 0) for j in sorted(chaos.paused_jobs)},
+            "termed_jobs_starts": {j: per_job.get(j, 0) for j in sorted(chaos.termed_jobs)},
+            "termed_jobs_attempts": {j: final.get(j, {}).get("attempts") for j in sorted(chaos.termed_jobs)},
+            "handoff_seconds": chaos.handoff_seconds,
             "fenced": sum(chaos.count(FENCED).values()),
             "unexplained_restarts": unexplained,
             "cancels": chaos.cancels,
@@ -341,7 +386,7 @@ def print_table(res: dict) -> None:
     f = res["faults"]
     print(f"# chaos {res['started_utc']} UTC: {res['jobs_requested']} jobs ({res['example']}, {res['time_limit']:g} s "
           f"limit), {res['workers']} workers x 1 slot, faults: {f['sigkill_workers']} SIGKILL worker, "
-          f"{f['client_kills']} CLIENT KILL, {f['redis_restarts']} Redis restart ({f['outage_seconds']:g} s down), {f.get('cancels', 0)} DELETE, {f.get('pauses', 0)} SIGSTOP > lease; {os.cpu_count()} CPUs, "
+          f"{f['client_kills']} CLIENT KILL, {f['redis_restarts']} Redis restart ({f['outage_seconds']:g} s down), {f.get('cancels', 0)} DELETE, {f.get('pauses', 0)} SIGSTOP > lease, {f.get('terms', 0)} SIGTERM; {os.cpu_count()} CPUs, "
           f"load average {res['load_before']} before / {res['load_after']} after")
     cols = ["accepted", "completed", "failed", "cancelled", "lost", "starts_total", "submit_retries",
             "submit_5xx_not_503", "idempotency_violations", "tracebacks_in_logs"]
@@ -350,13 +395,16 @@ def print_table(res: dict) -> None:
     cols.insert(5, "results_recorded_not_1")
     cols.insert(6, "cancel_violations")
     print("| " + " | ".join(cols) + " | starts per job (starts: jobs) | killed jobs: starts | paused jobs: starts "
-          "| fenced | unexplained restarts |")
-    print("|" + "---|" * (len(cols) + 5))
+          "| SIGTERMed jobs | hand-off s | fenced | unexplained restarts |")
+    print("|" + "---|" * (len(cols) + 7))
     hist = ", ".join(f"{k}: {v}" for k, v in res["starts_histogram"].items())
     killed = ", ".join(f"{j[:8]}: {n}" for j, n in res["killed_jobs_starts"].items()) or "-"
     paused = ", ".join(f"{j[:8]}: {n}" for j, n in res.get("paused_jobs_starts", {}).items()) or "-"
-    print("| " + " | ".join(str(res[c]) for c in cols) + f" | {hist} | {killed} | {paused} | {res.get('fenced', 0)} "
-          f"| {len(res['unexplained_restarts'])} |")
+    termed = ", ".join(f"{j[:8]}: {n} starts, attempts {res['termed_jobs_attempts'].get(j)}"
+                       for j, n in res.get("termed_jobs_starts", {}).items()) or "-"
+    handoff = ", ".join(map(str, res.get("handoff_seconds", []))) or "-"
+    print("| " + " | ".join(str(res[c]) for c in cols) + f" | {hist} | {killed} | {paused} | {termed} | {handoff} "
+          f"| {res.get('fenced', 0)} | {len(res['unexplained_restarts'])} |")
     print(f"\nanswers to submits that were retried: {res['submit_answers'] or 'none'}")
     for e in res["events"]:
         print("   ", e)
@@ -370,6 +418,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--redis-restarts", type=int, default=2)
     parser.add_argument("--cancels", type=int, default=2, help="DELETE a queued job, then a running one, ...")
     parser.add_argument("--pauses", type=int, default=1, help="SIGSTOP a busy worker for lease + 4 s, then SIGCONT")
+    parser.add_argument("--terms", type=int, default=1, help="SIGTERM a busy worker (graceful hand-off), replace it")
     parser.add_argument("--example", default="ngrs_020", help="examples/<name>.json, solved by every job")
     parser.add_argument("--time-limit", type=float, default=3.0, help="solver time limit per job")
     parser.add_argument("--seed", type=int, default=1)
@@ -381,7 +430,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     res = run_chaos(jobs=args.jobs, workers=args.workers, kills=args.kills, client_kills=args.client_kills,
-                    redis_restarts=args.redis_restarts, cancels=args.cancels, pauses=args.pauses, example=args.example, time_limit=args.time_limit,
+                    redis_restarts=args.redis_restarts, cancels=args.cancels, pauses=args.pauses, terms=args.terms, example=args.example, time_limit=args.time_limit,
                     seed=args.seed, deadline=args.deadline, keep_logs=args.keep_logs,
                     outage=args.outage)
     print_table(res)
