@@ -20,7 +20,7 @@ HARNESSES: dict[str, tuple[str, str]] = {
              "python -m bench.load [--rates 5,10,25,50] [--seconds 10] [--jobs 100000]"),
     "chaos": ("real solves while workers are SIGKILLed or frozen, connections dropped, Redis restarted, jobs cancelled",
               "python -m bench.chaos [--jobs 24] [--workers 4] [--kills 2] [--client-kills 2] [--redis-restarts 2] "
-              "[--cancels 2] [--pauses 1]"),
+              "[--cancels 2] [--pauses 1] [--terms 1]"),
     "submit_latency": ("submit latency/throughput at fixed concurrency vs XADD (API engineer's harness)",
                        "python -m bench.submit_latency [--n 400] [--concurrency 1,8,32]"),
     "curtois": ("Curtois & Qu instances with the independent evaluator (solver engineer's runner)",
