@@ -20,6 +20,7 @@ from stacks.constructs.runtime import (
     HEALTH_PATH,
     ServiceRuntime,
     put_metric_data_statement,
+    service_security_group,
 )
 
 
@@ -43,15 +44,11 @@ class AppRunnerApi(Construct):
         memory: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.security_group = ec2.SecurityGroup(
+        self.security_group = service_security_group(
             self,
             "ConnectorSecurityGroup",
             vpc=vpc,
             description=f"NGRS {env_name} App Runner VPC connector (egress to Redis and AWS APIs)",
-            allow_all_outbound=False,
-        )
-        self.security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS: AWS APIs (ECR, Secrets Manager, CloudWatch) and webhooks"
         )
         self.connections = self.security_group.connections
         connector = apprunner.VpcConnector(

@@ -27,6 +27,7 @@ from stacks.constructs.runtime import (
     ServiceRuntime,
     put_metric_data_statement,
     task_protection_statement,
+    service_security_group,
 )
 
 
@@ -70,15 +71,8 @@ class EcsApi(Construct):
         )
         if https:
             self.alb_security_group.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(80), "redirect to HTTPS")
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "TaskSecurityGroup",
-            vpc=vpc,
-            description=f"NGRS {env_name} API tasks: 8080 from the ALB only",
-            allow_all_outbound=False,
-        )
-        self.security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS: AWS APIs (ECR, Secrets Manager, CloudWatch) and webhooks"
+        self.security_group = service_security_group(
+            self, "TaskSecurityGroup", vpc=vpc, description=f"NGRS {env_name} API tasks: 8080 from the ALB only"
         )
         self.connections = self.security_group.connections
         self.alb_security_group.connections.allow_to(

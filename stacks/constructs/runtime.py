@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as sm
 
@@ -19,6 +20,16 @@ CONTAINER_PORT = 8080
 HEALTH_PATH = "/health"
 API_COMMAND = ("python", "-m", "service", "api", "--host", "0.0.0.0", "--port", str(CONTAINER_PORT))
 WORKER_COMMAND = ("python", "-m", "service", "worker")
+
+
+def service_security_group(scope: Construct, construct_id: str, *, vpc: ec2.IVpc, description: str) -> ec2.SecurityGroup:
+    """A container security group with no ingress and egress only on 443 (AWS APIs, HTTPS webhooks); the
+    Redis rule (6379) is added by the stack from this side, and any ingress by the caller."""
+    sg = ec2.SecurityGroup(scope, construct_id, vpc=vpc, description=description, allow_all_outbound=False)
+    sg.add_egress_rule(
+        ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS: AWS APIs (ECR, Secrets Manager, CloudWatch) and webhooks"
+    )
+    return sg
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from stacks.constructs.runtime import (
     ServiceRuntime,
     put_metric_data_statement,
     task_protection_statement,
+    service_security_group,
 )
 
 
@@ -79,15 +80,8 @@ class Workers(Construct):
         encryption_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            description=f"NGRS {env_name} workers (no ingress; egress to Redis and AWS APIs)",
-            allow_all_outbound=False,
-        )
-        self.security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS: AWS APIs (ECR, Secrets Manager, CloudWatch) and webhooks"
+        self.security_group = service_security_group(
+            self, "SecurityGroup", vpc=vpc, description=f"NGRS {env_name} workers (no ingress; egress to Redis and AWS APIs)"
         )
         self.connections = self.security_group.connections
 
