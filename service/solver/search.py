@@ -442,6 +442,9 @@ class Search:
         sizes = {k: 0.15 for k in self.kinds}
         self.sizes_seen = sizes
         def lns_thread(model: cp_model.CpModel) -> None:
+            if (self.values is None and not self.should_stop() and self.ctx.problem.rules
+                    and self.ctx.problem.num_days >= DECOMPOSE_FROM_DAYS):
+                self._decomposed_first_solution(model)
             if self.values is None and not self.should_stop():
                 # CP-SAT's two-worker portfolio (feasibility jump, LNS) finds a first roster much sooner
                 # than the single interleaved worker, whose first subsolvers are LP-heavy.
@@ -466,6 +469,49 @@ class Search:
                                           and self.objective <= self.bound + 1e-9):
             return self._result(cp_model.OPTIMAL)
         return self._result(cp_model.FEASIBLE if self.values is not None else status)
+
+    def _register(self, solver: cp_model.CpSolver, on: bool = True) -> None:
+        with self.lock:
+            if on:
+                self.active.add(solver)
+            else:
+                self.active.discard(solver)
+        if on and self.stopped:
+            solver.stop_search()
+
+    def _decomposed_first_solution(self, model: cp_model.CpModel) -> None:
+        """Long horizons: a first roster from rolling time windows (`window_problems_roster`),
+        completed in the real model by fixing every assignment variable."""
+        budget = max(5.0, 0.6 * self.remaining()) if not math.isinf(self.remaining()) else 300.0
+        t = time.monotonic()
+        assigned = window_problems_roster(self.ctx.problem, time_budget=budget, workers=1,
+                                          register=self._register, log=self.log)
+        self.stats["window_seconds"] = round(time.monotonic() - t, 1)
+        if assigned is None or self.should_stop():
+            self.stats["window_failed"] += 1
+            return
+        proto = model.proto
+        fixed = []
+        for key, var in self.ctx.x.items():
+            v = assigned.get(key, 0)
+            dom = proto.variables[var.index].domain
+            dom[0] = v
+            dom[1] = v
+            fixed.append(var.index)
+        solver = cp_model.CpSolver()
+        tune(solver.parameters, 1, max(1.0, self.remaining()), interleave=False)
+        self._register(solver)
+        try:
+            status = solver.solve(model)
+        finally:
+            self._register(solver, False)
+            for vi in fixed:
+                dom = proto.variables[vi].domain
+                dom[0] = 0
+                dom[1] = 1
+        self.stats["window_status"] = solver.status_name(status)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            self._accept(list(solver.response_proto.solution), solver.objective_value, "windows")
 
     def _result(self, status: int) -> SearchResult:
         name = cp_model.CpSolver().status_name(status) if not isinstance(status, str) else status
@@ -492,3 +538,143 @@ def _term_value(var, values: list[int]) -> int:
     if idx < 0:
         return 1 - values[-idx - 1]
     return values[idx]
+
+
+# ------------------------------------------------------------------------------ decomposition
+WINDOW_DAYS = 28
+OVERLAP_DAYS = 14
+LOOKAHEAD_DAYS = 7  # solved with the window but not kept, so the window's end can be continued
+DECOMPOSE_FROM_DAYS = 112
+
+
+def window_problems_roster(problem, *, time_budget: float, workers: int, register, log: bool = False):
+    """First roster for long horizons by rolling time windows: each window of WINDOW_DAYS days is
+    solved as its own `Problem`, with the previous OVERLAP_DAYS days fixed as history (so run rules
+    see across the border), horizon-wide limits (total minutes, shifts per type, weekends) turned
+    into what is left of them (hard) plus a pro-rata share (soft), and its own covers and requests.
+    Returns {(employee, cover index): 1} for the assigned pairs, or None when a window fails.
+    `register(solver)` / `register(solver, False)` lets the caller stop a running window solve."""
+    import dataclasses
+
+    from service.solver.builder import build
+    from service.solver.model import Cover
+
+    p = problem
+    H = p.num_days
+    t_end = time.monotonic() + time_budget
+    starts = list(range(0, H, WINDOW_DAYS))
+    roster: dict[tuple[int, int], int] = {}  # (employee, day) -> original cover index
+    minutes_of = {s: st.duration_minutes for s, st in p.shift_types.items()}
+    max_len = max(minutes_of.values())
+    covers_by_day: dict[int, list[int]] = defaultdict(list)
+    for ci, c in enumerate(p.covers):
+        covers_by_day[c.day].append(ci)
+    saturday_days = {d for d in range(H) if p.date_of(d).weekday() == 5}
+
+    def weekends_worked(e: int, lo: int, hi: int) -> int:
+        n = 0
+        for d in range(lo, hi):
+            if d in saturday_days or (d == lo and p.date_of(d).weekday() == 6):
+                days = [x for x in (d, d + 1) if lo <= x < hi and (x == d or p.date_of(x).weekday() == 6)]
+                if any((e, x) in roster for x in days):
+                    n += 1
+        return n
+
+    for k, a in enumerate(starts):
+        b = min(H, a + WINDOW_DAYS)
+        o = max(0, a - OVERLAP_DAYS)
+        bx = min(H, b + LOOKAHEAD_DAYS)
+        W, R = bx - a, H - a
+        covers: list[Cover] = []
+        back: list[int | None] = []
+        days_off = set()
+        for d in range(o, a):  # history, fixed
+            by_shift: dict[str, list[int]] = defaultdict(list)
+            for (e, dd), ci in list(roster.items()):
+                if dd == d:
+                    by_shift[p.covers[ci].shift].append(e)
+            working = {e for es in by_shift.values() for e in es}
+            for s, es in by_shift.items():
+                covers.append(Cover(f"hist:{d}:{s}", d - o, s, len(es), tuple(sorted(es)), 10_000, None))
+                back.append(None)
+            days_off |= {(e, d - o) for e in range(len(p.employees)) if e not in working}
+        for d in range(a, bx):
+            for ci in covers_by_day[d]:
+                covers.append(dataclasses.replace(p.covers[ci], day=d - o))
+                back.append(ci)
+        days_off |= {(e, d - o) for (e, d) in p.days_off if a <= d < bx}
+        requests = tuple(dataclasses.replace(r, day=r.day - o) for r in p.requests if a <= r.day < bx)
+
+        def used_minutes(e: int, lo: int, hi: int) -> int:
+            return sum(minutes_of[p.covers[ci].shift] for (ee, d), ci in roster.items() if ee == e and lo <= d < hi)
+
+        def used_shifts(e: int, s: str, lo: int, hi: int) -> int:
+            return sum(1 for (ee, d), ci in roster.items() if ee == e and lo <= d < hi and p.covers[ci].shift == s)
+
+        rules = []
+        for spec in p.rules:
+            if spec.rule == "totalMinutes":
+                hard, soft = {}, {}
+                for e, param in spec.params.items():
+                    lo, hi = param if param is not None else (None, None)
+                    before, hist = used_minutes(e, 0, a), used_minutes(e, o, a)
+                    cap_future = (H - bx) * max_len
+                    h_lo = None if lo is None else max(0, lo - before - cap_future) + hist
+                    h_hi = None if hi is None else max(0, hi - before) + hist
+                    hard[e] = (h_lo, h_hi)
+                    # pro-rata share, one shift ahead while more windows follow (a buffer for them)
+                    ahead = max_len if R > W else 0
+                    s_lo = None if lo is None else int(math.ceil(max(0, lo - before) * W / R)) + ahead + hist
+                    s_hi = None if hi is None else int(max(0, hi - before) * W / R + max_len) + hist
+                    soft[e] = (s_lo, s_hi)
+                if spec.hard:
+                    rules.append(dataclasses.replace(spec, params=hard))
+                rules.append(dataclasses.replace(spec, hard=False, weight=5, params=soft))
+            elif spec.rule == "maxShiftsPerType":
+                hard, soft = {}, {}
+                for e, param in spec.params.items():
+                    hard[e], soft[e] = {}, {}
+                    for s, mx in dict(param or {}).items():
+                        if mx is None:
+                            continue
+                        before, hist = used_shifts(e, s, 0, a), used_shifts(e, s, o, a)
+                        hard[e][s] = max(0, mx - before) + hist
+                        soft[e][s] = int(max(0, mx - before) * W / R + 1) + hist
+                if spec.hard:
+                    rules.append(dataclasses.replace(spec, params=hard))
+                rules.append(dataclasses.replace(spec, hard=False, weight=200, params=soft))
+            elif spec.rule == "maxWeekends":
+                hard, soft = {}, {}
+                for e, param in spec.params.items():
+                    if param is None:
+                        continue
+                    before, hist = weekends_worked(e, 0, a), weekends_worked(e, o, a)
+                    hard[e] = max(0, int(param) - before) + hist
+                    soft[e] = int(max(0, int(param) - before) * W / R + 1) + hist
+                if spec.hard:
+                    rules.append(dataclasses.replace(spec, params=hard))
+                rules.append(dataclasses.replace(spec, hard=False, weight=200, params=soft))
+            else:
+                rules.append(spec)
+        sub = dataclasses.replace(
+            p, name=f"{p.name}[{a}:{b}]", start_date=p.date_of(o), num_days=bx - o, covers=tuple(covers),
+            rules=tuple(rules), requests=requests, days_off=frozenset(days_off),
+            public_holidays=frozenset(d - o for d in p.public_holidays if o <= d < bx))
+        sctx = build(sub)
+        solver = cp_model.CpSolver()
+        left = t_end - time.monotonic()
+        tune(solver.parameters, workers, max(1.0, left / (len(starts) - k)), log=log)
+        register(solver)
+        try:
+            status = solver.solve(sctx.model)
+        finally:
+            register(solver, False)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            if log:
+                print(f"window {a}-{b}: {solver.status_name(status)}")
+            return None
+        for (e, sci), var in sctx.x.items():
+            ci = back[sci]
+            if ci is not None and p.covers[ci].day < b and solver.boolean_value(var):
+                roster[(e, p.covers[ci].day)] = ci
+    return {(e, ci): 1 for (e, _), ci in roster.items()}

@@ -1,0 +1,40 @@
+"""Search pieces: the rolling-window first roster for long horizons is feasible for the whole
+horizon (checked by the independent evaluator), and the engine's result is the evaluator's."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.solver import search
+from service.solver.engine import Solution, solve_problem
+from service.solver.formats import load_document
+from service.solver.output import render_output
+from tests.solver.curtois.evaluator import benchmarks_dir, evaluate_output, instance_path
+
+pytestmark = pytest.mark.skipif(not benchmarks_dir().is_dir(), reason="Curtois benchmark folder not found")
+
+
+@pytest.mark.slow
+def test_window_decomposition_gives_a_feasible_roster(monkeypatch):
+    monkeypatch.setattr(search, "WINDOW_DAYS", 14)
+    monkeypatch.setattr(search, "OVERLAP_DAYS", 7)
+    text = instance_path(4).read_text()
+    p = load_document(text)
+    assigned = search.window_problems_roster(p, time_budget=8, workers=2, register=lambda *a: None)
+    assert assigned is not None
+    sol = Solution(problem=p, status="FEASIBLE", objective=None, best_bound=None, wall_seconds=0,
+                   assignments=sorted(assigned))
+    ev = evaluate_output(text, render_output(sol))
+    assert ev.feasible, ev.violations[:5]
+
+
+@pytest.mark.slow
+def test_long_horizon_uses_the_windows_and_stays_feasible(monkeypatch):
+    monkeypatch.setattr(search, "DECOMPOSE_FROM_DAYS", 28)
+    monkeypatch.setattr(search, "WINDOW_DAYS", 14)
+    monkeypatch.setattr(search, "OVERLAP_DAYS", 7)
+    text = instance_path(4).read_text()
+    sol = solve_problem(load_document(text), time_limit=6, workers=2)
+    assert sol.has_roster
+    ev = evaluate_output(text, render_output(sol))
+    assert ev.feasible and ev.objective == sol.objective
