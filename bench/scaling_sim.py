@@ -22,9 +22,10 @@ Modelling assumptions (each one a constant or an argument below; change them, no
   visible to its alarm `CW_DELAY_S` after the period (ingestion + evaluation lag).
 - Alarms: ALARM when all of the last `evaluation_periods` datapoints breach (datapoints_to_alarm ==
   evaluation_periods, as the stacks set it). While in ALARM the alarm re-invokes its policy each period.
-- Application Auto Scaling step scaling, ChangeInCapacity: during a scale-out cooldown, a new scale-out
-  only adds the difference if its step is larger than the one in progress; scale-in is blocked during its
-  own cooldown and during a scale-out cooldown; a scale-out during a scale-in cooldown happens at once.
+- Application Auto Scaling step scaling, ChangeInCapacity, cooldowns per policy (StepScalingPolicyConfiguration
+  docs): during a policy's scale-out cooldown a new trigger only adds the difference if its step is larger
+  than the one in progress; a scale-in policy is blocked during its own cooldown; a scale-out ends every
+  scale-in cooldown.
   Desired capacity is clamped to [min_tasks, max_tasks].
 - ECS: launches missing tasks at once; a Fargate task runs after a start-up delay drawn uniformly from
   `FARGATE_START_S` (image pull + ENI + container start); it is billed from launch to stop. Excess tasks
@@ -315,9 +316,9 @@ class Sim:
         self.busy_killed = 0
         self.busy_scaled_in = 0
         self.lost_work = 0.0
-        self.last_out = -1e9
-        self.last_out_change = 0
-        self.last_in = -1e9
+        self.last_out: dict[str, float] = {}
+        self.last_out_change: dict[str, int] = {}
+        self.last_in: dict[str, float] = {}
         # every policy is billed over the same window: the trace plus a drain hour (solves are <= 30 min)
         self.horizon = (max((j.arrival for j in jobs), default=0.0) + drain_hours * 3600.0)
 
@@ -325,35 +326,34 @@ class Sim:
         return sum(1 for t in self.tasks if t.job is not None)
 
     # -- scaling -----------------------------------------------------------------------------------
-    def _apply(self, kind: str, amount: int, cooldown: int) -> None:
+    def _apply(self, kind: str, amount: int, cooldown: int, policy: str) -> None:
+        """One policy action, with that policy's own cooldown (Application Auto Scaling keeps it per policy)."""
         w = self.cfg.workers
         now = self.now
         if kind in ("out", "out-exact"):
             target = self.desired + amount if kind == "out" else amount
             if target <= self.desired:
                 return
-            if now - self.last_out < cooldown:
-                # squashed: only the part above what the running scale-out already added
-                extra = (target - self.desired) - self.last_out_change
+            if now - self.last_out.get(policy, -1e9) < cooldown:
+                # squashed: only the part above what this policy's running scale-out already added
+                extra = (target - self.desired) - self.last_out_change.get(policy, 0)
                 if extra <= 0:
                     return
                 target = self.desired + extra
             new = min(w.max_tasks, target)
             if new > self.desired:
-                self.last_out_change = new - self.desired
+                self.last_out_change[policy] = new - self.desired
                 self.desired = new
-                self.last_out = now
-                self.last_in = -1e9  # a scale-out ends a scale-in cooldown
+                self.last_out[policy] = now
+                self.last_in.clear()  # a scale-out ends every scale-in cooldown
         else:
             target = self.desired + amount if kind == "in" else amount
-            if target >= self.desired:
-                return
-            if now - self.last_in < cooldown or now - self.last_out < cooldown:
+            if target >= self.desired or now - self.last_in.get(policy, -1e9) < cooldown:
                 return
             new = max(w.min_tasks, target)
             if new < self.desired:
                 self.desired = new
-                self.last_in = now
+                self.last_in[policy] = now
 
     def _evaluate_alarms(self) -> None:
         """Every minute: sample each alarm's metric; at each period end, form its Maximum datapoint (visible
@@ -370,7 +370,7 @@ class Sim:
             visible = [v for at, v in alarm.series if at <= t][-alarm.evaluation_periods:]
             if len(visible) == alarm.evaluation_periods and all(alarm.breach(v) for v in visible):
                 kind, amount = alarm.action(self, visible[-1])
-                self._apply(kind, amount, alarm.cooldown)
+                self._apply(kind, amount, alarm.cooldown, alarm.name)
                 # ECS acts on each change within seconds, so an opposite action in the same minute
                 # (CPU tracking vs. the queue policy) really stops and starts tasks
                 self._reconcile()
