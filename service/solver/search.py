@@ -84,6 +84,7 @@ class Search:
         self.sub_dtime = sub_dtime
         self.dtime_used = 0.0
         self.proven = False  # the phase-2 full solve proved the incumbent optimal
+        self.keep_hint = False  # a decomposition roster is hinted on the LNS thread's model
         self.full_in_lns = full_in_lns
         self.kinds = list(kinds) if kinds else ["days", "employees", "costly", "repair"]
         self.sub_params = {"symmetry_level": 0, "linearization_level": 2} if sub_params is None else sub_params
@@ -186,6 +187,8 @@ class Search:
         model = model or self.ctx.model
         if self.values is not None:
             self._set_hint(model.proto, self.values)
+        elif first_only and self.keep_hint:
+            solver.parameters.repair_hint = True
         with self.lock:
             self.active.add(solver)
         if self.stopped:
@@ -512,6 +515,12 @@ class Search:
         self.stats["window_status"] = solver.status_name(status)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             self._accept(list(solver.response_proto.solution), solver.objective_value, "windows")
+        else:
+            # not feasible as a whole: a hint for the first-solution solve that follows
+            model.clear_hints()
+            proto.solution_hint.vars.extend([var.index for var in self.ctx.x.values()])
+            proto.solution_hint.values.extend([assigned.get(key, 0) for key in self.ctx.x])
+            self.keep_hint = True
 
     def _result(self, status: int) -> SearchResult:
         name = cp_model.CpSolver().status_name(status) if not isinstance(status, str) else status
@@ -547,7 +556,8 @@ LOOKAHEAD_DAYS = 7  # solved with the window but not kept, so the window's end c
 DECOMPOSE_FROM_DAYS = 112
 
 
-def window_problems_roster(problem, *, time_budget: float, workers: int, register, log: bool = False):
+def window_problems_roster(problem, *, time_budget: float, workers: int, register, log: bool = False,
+                           trace: list | None = None):
     """First roster for long horizons by rolling time windows: each window of WINDOW_DAYS days is
     solved as its own `Problem`, with the previous OVERLAP_DAYS days fixed as history (so run rules
     see across the border), horizon-wide limits (total minutes, shifts per type, weekends) turned
@@ -660,15 +670,27 @@ def window_problems_roster(problem, *, time_budget: float, workers: int, registe
             p, name=f"{p.name}[{a}:{b}]", start_date=p.date_of(o), num_days=bx - o, covers=tuple(covers),
             rules=tuple(rules), requests=requests, days_off=frozenset(days_off),
             public_holidays=frozenset(d - o for d in p.public_holidays if o <= d < bx))
-        sctx = build(sub)
-        solver = cp_model.CpSolver()
-        left = t_end - time.monotonic()
-        tune(solver.parameters, workers, max(1.0, left / (len(starts) - k)), log=log)
-        register(solver)
-        try:
-            status = solver.solve(sctx.model)
-        finally:
-            register(solver, False)
+        for attempt in (0, 1):
+            if attempt == 1:
+                # the remaining limits cannot all be met in this window: keep them as heavy penalties
+                # (the roster is then only a hint for the full model, which repairs it)
+                limits = {"totalMinutes", "maxShiftsPerType", "maxWeekends"}
+                sub = dataclasses.replace(sub, rules=tuple(
+                    dataclasses.replace(r, hard=False, weight=1000) if r.rule in limits and r.hard else r
+                    for r in sub.rules))
+            sctx = build(sub)
+            solver = cp_model.CpSolver()
+            left = t_end - time.monotonic()
+            tune(solver.parameters, workers, max(1.0, left / (len(starts) - k)), log=log)
+            register(solver)
+            try:
+                status = solver.solve(sctx.model)
+            finally:
+                register(solver, False)
+            if trace is not None:
+                trace.append((a, b, attempt, solver.status_name(status), round(solver.wall_time, 1)))
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) or time.monotonic() >= t_end:
+                break
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             if log:
                 print(f"window {a}-{b}: {solver.status_name(status)}")
