@@ -158,6 +158,10 @@ class Search:
             self.best_time = now
             self.stats[f"improve_{source}"] += 1
             report = self.report
+            if self.bound is None and all(t.weight >= 0 for t in self.ctx.terms):
+                # before CP-SAT reports one: the trivial bound (non-negative weights of non-negative
+                # penalty variables), so progress always carries a number
+                self.bound = 0.0
             args = (self.solutions, objective, self.bound, now)
         if report is not None:
             report(*args)
