@@ -2,7 +2,8 @@
 
 `{p}:jobs` stream (group `workers`, entries hold only a job id), `{p}:job:<id>` hash, `{p}:input:<id>` and
 `{p}:result:<id>` (zlib) strings, `{p}:dead` and `{p}:outbox` streams, `{p}:running` set, `{p}:queued` zset
-(for the reconciler), `{p}:workers` zset of slot heartbeats, `{p}:total` counter, `{p}:lock:<name>` locks.
+(for the reconciler), `{p}:cancelled-waiting` set (cancelled before delivery: their stream entries still
+count in the group's lag), `{p}:workers` zset of slot heartbeats, `{p}:total` counter, `{p}:lock:<name>` locks.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ class Keys:
     @property
     def queued(self) -> str:
         return f"{self.tag}:queued"
+
+    @property
+    def cancelled_waiting(self) -> str:
+        return f"{self.tag}:cancelled-waiting"
 
     @property
     def workers(self) -> str:

@@ -111,7 +111,7 @@ class WorkerQueue:
         k = self.k
         out = self._scripts["START"](
             keys=[k.job(c.job_id), k.input(c.job_id), k.result(c.job_id), k.stream, k.dead, k.outbox,
-                  k.running, k.queued],
+                  k.running, k.queued, k.cancelled_waiting],
             args=[c.job_id, c.stream_id, GROUP, self.consumer, repr(time.time()), self.s.max_attempts,
                   self.s.result_ttl_seconds, uuid.uuid4().hex],
         )
@@ -220,4 +220,4 @@ class WorkerQueue:
             groups = self.r.xinfo_groups(self.k.stream)
         except ResponseError:
             return 0, 0, True
-        return parse_backlog(groups, self.r.xlen(self.k.stream))
+        return parse_backlog(groups, self.r.xlen(self.k.stream), self.r.scard(self.k.cancelled_waiting))

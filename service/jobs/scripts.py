@@ -48,9 +48,11 @@ redis.call('ZADD', KEYS[5], ARGV[3], ARGV[1])
 return {1, 'queued'}
 """
 
-# KEYS: job, input, result, stream, dead, outbox, running, queued
+# KEYS: job, input, result, stream, dead, outbox, running, queued, cancelled_waiting
 # ARGV: job_id, sid, group, consumer, now, max_attempts, ttl, claim_id
 START = _HELPERS + r"""
+-- delivered now, so no longer part of the group's lag
+redis.call('SREM', KEYS[9], ARGV[1])
 local function ackdel()
   redis.call('XACK', KEYS[4], ARGV[3], ARGV[2])
   redis.call('XDEL', KEYS[4], ARGV[2])
@@ -138,7 +140,7 @@ redis.call('ZADD', KEYS[4], ARGV[7], ARGV[1])
 return 1
 """
 
-# KEYS: job, input, result, running, queued, outbox | ARGV: job_id, owner, now, ttl
+# KEYS: job, input, result, running, queued, outbox, cancelled_waiting | ARGV: job_id, owner, now, ttl
 CANCEL = _HELPERS + r"""
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
 local st = redis.call('HMGET', KEYS[1], 'status', 'owner')
@@ -146,7 +148,9 @@ if st[2] ~= ARGV[2] then return {'missing'} end
 if is_terminal(st[1]) then return {'terminal', st[1]} end
 redis.call('HSET', KEYS[1], 'cancel', 1)
 if st[1] == 'queued' then
-  -- the stream entry stays (XDEL of an undelivered entry would make lag NULL); start acks it later
+  -- the stream entry stays (XDEL of an undelivered entry would make lag NULL); start acks it later.
+  -- Until then it is remembered here, so the backlog (lag - this set) does not count it as waiting.
+  redis.call('SADD', KEYS[7], ARGV[1])
   finish(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[1], 'cancelled', ARGV[3], ARGV[4],
     'CANCELLED', 'cancelled before it started')
   return {'cancelled'}

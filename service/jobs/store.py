@@ -70,7 +70,8 @@ class JobStore:
     async def cancel(self, job_id: str, owner: str) -> dict | None:
         k = self.keys
         outcome = await self._cancel(
-            keys=[k.job(job_id), k.input(job_id), k.result(job_id), k.running, k.queued, k.outbox],
+            keys=[k.job(job_id), k.input(job_id), k.result(job_id), k.running, k.queued, k.outbox,
+                  k.cancelled_waiting],
             args=[job_id, owner, repr(time.time()), self.settings.result_ttl_seconds],
         )
         if outcome[0] == b"missing":
@@ -104,18 +105,19 @@ def worker_liveness_window(settings: Settings) -> float:
     return max(10.0, 3 * settings.heartbeat_interval_seconds)
 
 
-def parse_backlog(groups: list[dict], xlen: int) -> tuple[int, int, bool]:
+def parse_backlog(groups: list[dict], xlen: int, cancelled_waiting: int = 0) -> tuple[int, int, bool]:
     """(waiting, in_flight, lag_available) from XINFO GROUPS. Without `lag` (NULL, or Redis < 7) waiting
-    falls back to XLEN - pending, valid because every ack is followed by XDEL in the same script."""
+    falls back to XLEN - pending, valid because every ack is followed by XDEL in the same script. Entries of
+    jobs cancelled before delivery are still in the stream until a worker skips them: not waiting."""
     for g in groups:
         name = g.get("name")
         if (name.decode() if isinstance(name, bytes) else name) == GROUP:
             pending = int(g.get("pending") or 0)
             lag = g.get("lag")
             if lag is None:
-                return max(0, xlen - pending), pending, False
-            return int(lag), pending, True
-    return xlen, 0, False
+                return max(0, xlen - pending - cancelled_waiting), pending, False
+            return max(0, int(lag) - cancelled_waiting), pending, True
+    return max(0, xlen - cancelled_waiting), 0, False
 
 
 async def backlog_async(r: redis.asyncio.Redis, k: Keys) -> tuple[int, int]:
@@ -123,5 +125,5 @@ async def backlog_async(r: redis.asyncio.Redis, k: Keys) -> tuple[int, int]:
         groups = await r.xinfo_groups(k.stream)
     except ResponseError:  # no stream yet
         return 0, 0
-    waiting, pending, _ = parse_backlog(groups, await r.xlen(k.stream))
+    waiting, pending, _ = parse_backlog(groups, await r.xlen(k.stream), await r.scard(k.cancelled_waiting))
     return waiting, pending
