@@ -557,6 +557,7 @@ def _term_value(var, values: list[int]) -> int:
 WINDOW_DAYS = 28
 OVERLAP_DAYS = 14
 LOOKAHEAD_DAYS = 7  # solved with the window but not kept, so the window's end can be continued
+HISTORY_WEIGHT = 10_000_000  # keeps the overlap's fixed assignments (covers are the only way to fix work)
 DECOMPOSE_FROM_DAYS = 112
 
 
@@ -609,7 +610,7 @@ def window_problems_roster(problem, *, time_budget: float, workers: int, registe
                     by_shift[p.covers[ci].shift].append(e)
             working = {e for es in by_shift.values() for e in es}
             for s, es in by_shift.items():
-                covers.append(Cover(f"hist:{d}:{s}", d - o, s, len(es), tuple(sorted(es)), 10_000, None))
+                covers.append(Cover(f"hist:{d}:{s}", d - o, s, len(es), tuple(sorted(es)), HISTORY_WEIGHT, None))
                 back.append(None)
             days_off |= {(e, d - o) for e in range(len(p.employees)) if e not in working}
         for d in range(a, bx):
@@ -653,10 +654,10 @@ def window_problems_roster(problem, *, time_budget: float, workers: int, registe
                             continue
                         before, hist = used_shifts(e, s, 0, a), used_shifts(e, s, o, a)
                         hard[e][s] = max(0, mx - before) + hist
-                        soft[e][s] = int(max(0, mx - before) * W / R + 1) + hist
+                        soft[e][s] = int(math.ceil(max(0, mx - before) * W / R)) + hist
                 if spec.hard:
                     rules.append(dataclasses.replace(spec, params=hard))
-                rules.append(dataclasses.replace(spec, hard=False, weight=200, params=soft))
+                rules.append(dataclasses.replace(spec, hard=False, weight=2000, params=soft))
             elif spec.rule == "maxWeekends":
                 hard, soft = {}, {}
                 for e, param in spec.params.items():
@@ -664,10 +665,10 @@ def window_problems_roster(problem, *, time_budget: float, workers: int, registe
                         continue
                     before, hist = weekends_worked(e, 0, a), weekends_worked(e, o, a)
                     hard[e] = max(0, int(param) - before) + hist
-                    soft[e] = int(max(0, int(param) - before) * W / R + 1) + hist
+                    soft[e] = int(round(max(0, int(param) - before) * W / R)) + hist
                 if spec.hard:
                     rules.append(dataclasses.replace(spec, params=hard))
-                rules.append(dataclasses.replace(spec, hard=False, weight=200, params=soft))
+                rules.append(dataclasses.replace(spec, hard=False, weight=2000, params=soft))
             else:
                 rules.append(spec)
         sub = dataclasses.replace(
