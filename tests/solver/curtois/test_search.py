@@ -37,7 +37,7 @@ def test_long_horizon_uses_the_windows_and_stays_feasible(monkeypatch):
     monkeypatch.setattr(search, "WINDOW_DAYS", 14)
     monkeypatch.setattr(search, "OVERLAP_DAYS", 7)
     text = instance_path(4).read_text()
-    sol = solve_problem(load_document(text), time_limit=6, workers=2)
+    sol = solve_problem(load_document(text), time_limit=12, workers=2)
     assert sol.has_roster
     ev = evaluate_output(text, render_output(sol))
     assert ev.feasible and ev.objective == sol.objective
