@@ -327,6 +327,9 @@ class Search:
             if base is None:
                 time.sleep(0.05)  # waiting for the full solve's first roster
                 continue
+            sub_limit = min(self.remaining(), self.sub_time)
+            if sub_limit <= 0.05:
+                break
             kind = rng.choice(kinds)
             size = sizes[kind]
             free = self._neighbourhood(size, kind, base, rng)
@@ -339,9 +342,6 @@ class Search:
                     dom[1] = v
                     fixed_idx.append(vi)
             self._set_hint(proto, base)
-            sub_limit = min(self.remaining(), self.sub_time)
-            if sub_limit <= 0.05:
-                break
             solver = cp_model.CpSolver()
             tune(solver.parameters, 1, sub_limit, interleave=False)
             if self.dtime_limit is not None:
