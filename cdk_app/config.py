@@ -202,6 +202,13 @@ class EnvConfig:
         return round(sum(line.monthly_usd for line in self.monthly_cost_estimate), 2)
 
 
+# Scale-out steps on the excess backlog E, chosen with bench/scaling_sim.py (docs/benchmarks.md §1): add what
+# is missing, with a short cooldown (busy tasks are protected, so reacting fast costs no lost work). Against
+# the first steps (+1/+3/+6 with a 120 s cooldown) they cut prod worker-minutes and the p95 queue wait.
+SCALE_OUT_STEPS: tuple[tuple[int, int | None, int], ...] = (
+    (1, 2, 1), (2, 3, 2), (3, 5, 3), (5, 10, 5), (10, None, 10),
+)
+
 DEV = EnvConfig(
     name="dev",
     account="111111111111",
@@ -243,10 +250,10 @@ DEV = EnvConfig(
         log_retention_days=14,
         stop_timeout_seconds=120,
         scaling=ScalingPolicyConfig(
-            scale_out_steps=((1, 3, 1), (3, None, 2)),
+            scale_out_steps=SCALE_OUT_STEPS,
             scale_out_evaluation_periods=1,
-            scale_out_cooldown_seconds=120,
-            scale_in_change=-1,
+            scale_out_cooldown_seconds=60,
+            scale_in_change=-3,  # backlog 0 = no job runs: every task is idle, drop to min_tasks
             scale_in_evaluation_periods=5,
             scale_in_cooldown_seconds=300,
         ),
@@ -313,10 +320,10 @@ PROD = EnvConfig(
         log_retention_days=90,
         stop_timeout_seconds=120,
         scaling=ScalingPolicyConfig(
-            scale_out_steps=((1, 5, 1), (5, 20, 3), (20, None, 6)),
+            scale_out_steps=SCALE_OUT_STEPS,
             scale_out_evaluation_periods=1,
-            scale_out_cooldown_seconds=120,
-            scale_in_change=-1,
+            scale_out_cooldown_seconds=60,
+            scale_in_change=-20,  # backlog 0 = no job runs: every task is idle, drop to min_tasks
             scale_in_evaluation_periods=5,
             scale_in_cooldown_seconds=300,
         ),
