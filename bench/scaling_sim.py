@@ -7,7 +7,7 @@ CPU target tracking, the QueueProcessingFargateService (QPFS) defaults, and two 
 - config:  what the stacks build from the config: scale-out steps on the excess backlog
            E = backlog − DesiredTaskCount × slots, scale-in after N periods with the backlog at 0;
 - raw-backlog: the first version of the stacks: the same steps on the raw backlog (waiting + running);
-- config+inE: the shipped steps, but scale-in when E ≤ −1 (idle capacity) for N periods;
+- config+inE: the shipped scale-out, but scale-in of one task when E ≤ −1 (idle capacity) for N periods;
 - excess:  scale-out on E adding what is missing, scale-in when E ≤ −1 (idle capacity) for 5 periods
            (EXCESS_STEPS below); excess+2: the same on E + 2 (two warm idle slots);
 - cpu-tt:  ECS CPU target tracking at 50 %;  qpfs / qpfs-noprot: QPFS defaults with / without our
@@ -56,7 +56,7 @@ import math
 import random
 import sys
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
 from cdk_app.config import CONFIGS, EnvConfig, ScalingPolicyConfig
@@ -249,9 +249,10 @@ POLICIES: dict[str, Policy] = {
     # the first version of the stacks (until 11:51 UTC): the same steps on the raw backlog
     "raw-backlog": Policy("raw-backlog", True,
                           lambda cfg: step_alarms(cfg.workers.scaling, backlog, backlog, 0, "raw")),
-    # the smallest change to the shipped policy: scale in on idle capacity (E <= -1) instead of backlog 0
-    "config+inE": Policy("config+inE", True,
-                         lambda cfg: step_alarms(cfg.workers.scaling, excess_demand, excess_demand, -1, "cfgE")),
+    # the smallest change to the shipped policy: scale in one task on idle capacity (E <= -1) instead of
+    # (all the way) on backlog 0
+    "config+inE": Policy("config+inE", True, lambda cfg: step_alarms(
+        replace(cfg.workers.scaling, scale_in_change=-1), excess_demand, excess_demand, -1, "cfgE")),
     "excess": Policy("excess", True, lambda cfg: step_alarms(EXCESS_STEPS, excess_demand, excess_demand, -1, "x")),
     "excess+2": Policy("excess+2", True, lambda cfg: step_alarms(
         EXCESS_STEPS, lambda sim: excess_demand(sim, spare=2), lambda sim: excess_demand(sim, spare=2), -1, "x2")),
