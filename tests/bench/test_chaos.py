@@ -4,6 +4,8 @@ outages."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from bench import chaos
@@ -23,19 +25,29 @@ def test_no_job_lost_and_one_start_per_job_except_killed_frozen_or_handed_back()
     assert res["unexplained_restarts"] == [], res
     assert len(res["killed_jobs"]) == 1
     starts = res["starts_histogram"]
-    assert set(starts) <= {0, 1, 2} and starts.get(2, 0) <= 3 and starts.get(0, 0) <= 1, starts
-    # only the killed, paused and SIGTERMed jobs may start twice; only a job cancelled while queued never starts
-    assert len(res["paused_jobs_starts"]) == 1 and all(n in (1, 2) for n in res["paused_jobs_starts"].values())
+    # A job restarts only because a fault hit it while it ran (SIGKILL, SIGSTOP past the lease, SIGTERM): at most
+    # one extra start per fault; the chaos schedule may hit the same job twice. Every other job starts exactly
+    # once, except the one cancelled while queued, which never starts.
+    faults = Counter()
+    for key in ("killed_jobs_starts", "paused_jobs_starts", "termed_jobs_starts"):
+        faults.update(res[key].keys())
+    hit = {**res["killed_jobs_starts"], **res["paused_jobs_starts"], **res["termed_jobs_starts"]}
+    assert len(res["paused_jobs_starts"]) == 1 and len(res["termed_jobs_starts"]) == 1, res["events"]
+    for job_id, n in hit.items():
+        assert 1 <= n <= 1 + faults[job_id], (job_id, n, res["events"])
+    restarted_jobs = sum(count for n_starts, count in starts.items() if n_starts >= 2)
+    assert restarted_jobs <= len(hit) and starts.get(0, 0) <= 1, starts
+    assert sum(count for n_starts, count in starts.items() if n_starts == 1) >= 10 - 1 - len(hit), starts
     # SIGTERM hands the job back at once (well inside the 10 s lease) without burning an attempt, unless the
     # solve finished while the worker was stopping (then it is recorded there: one start)
-    assert len(res["termed_jobs_starts"]) == 1, res["events"]
     for job_id, n in res["termed_jobs_starts"].items():
+        if faults[job_id] > 1:
+            continue  # also killed or frozen: its start count is bounded above
         if n == 2:
             assert len(res["handoff_seconds"]) == 1 and res["handoff_seconds"][0] < 8, res["events"]
             assert res["termed_jobs_attempts"][job_id] == 1, res
         else:
             assert n == 1 and not res["handoff_seconds"], res["events"]
-    assert all(n in (1, 2) for n in res["killed_jobs_starts"].values())
     assert res["never_started_but_completed"] == []
     assert res["results_recorded_not_1"] == [], res  # exactly one accepted result per job
     assert res["tracebacks_in_logs"] == 0
