@@ -21,6 +21,7 @@ surplus weight), and one the others already over-fill with requirement 0 (each p
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 import time
 from collections import defaultdict
@@ -30,6 +31,7 @@ from ortools.sat.python import cp_model
 
 from service.solver import rules as rule_registry
 from service.solver.model import Cover, Problem
+from service.solver.pattern_dp import PatternTooLarge, work_pattern
 
 # Rules whose hard constraints read one employee's days only (see rules/sequences.py).
 PER_EMPLOYEE_RULES = frozenset({
@@ -112,10 +114,10 @@ class GroupSolver:
         return sub, back, fixed
 
     def solve_group(self, emps: list[int], time_limit: float, *, lo: int = 0, hi: int | None = None,
-                    improve_only: bool = True) -> float | None:
+                    improve_only: bool = True, pattern: list[bool] | None = None) -> float | None:
         """Re-solve `emps` (on days [lo, hi)) against everybody else; adopt the result when it is
-        no worse than their current schedules. Returns the gain (>= 0), or None when no schedule
-        was found (only possible for a group without one: construction)."""
+        better than their current schedules (or they have none yet). `pattern`: one employee's worked
+        days, fixed. Returns the gain (>= 0), or None when no schedule was found."""
         from service.solver.builder import build
 
         hi = self.p.num_days if hi is None else hi
@@ -126,6 +128,9 @@ class GroupSolver:
             var = ctx.x.get(key)
             if var is not None:
                 _set_domain(proto, var.index, v, v)
+        if pattern is not None:  # one employee, worked days given: only the shift types are chosen
+            for d, works in enumerate(pattern):
+                ctx.model.add(ctx.works_day(0, d) == int(works))
         current = {(i, si): 1 if back[si] in self.roster[e] else 0 for i, e in enumerate(emps)
                    for si in range(len(back))}
         has_current = any(self.roster[e] for e in emps)
@@ -188,15 +193,26 @@ class GroupSolver:
 
     def construct(self, *, deadline: float, should_stop: Callable[[], bool] = lambda: False) -> bool:
         """Employee-by-employee construction, specialists (fewest eligible covers) first, each against
-        the demand the others leave. False when some employee has no feasible schedule of their own
-        (the whole problem is then infeasible), or on time out or stop."""
+        the demand the others leave: the best work/off pattern by `pattern_dp` (the days the others
+        leave short), shift types by CP-SAT; CP-SAT alone when the DP cannot apply. False when some
+        employee has no feasible schedule of their own (the whole problem is then infeasible), or on
+        time out or stop."""
         n = len(self.p.employees)
         order = sorted(range(n), key=lambda e: (len(self.covers_of[e]), e))
         for k, e in enumerate(order):
             # Time to a first schedule is heavy-tailed in the seed (Instance22, one employee whose
             # total minutes must land in a 960-minute window over 364 days: 0.4 s to 13 s), so short
             # attempts with fresh seeds and growing limits beat one long attempt.
-            limit = min(2.0, max(0.5, 0.5 * (deadline - time.monotonic()) / (n - k)))
+            limit = min(1.0, max(0.3, 0.25 * (deadline - time.monotonic()) / (n - k)))
+            try:
+                pattern = self._pattern(e)
+            except PatternTooLarge:
+                pattern = None
+            else:
+                if pattern is None:
+                    return False  # no work/off pattern meets this employee's rules: infeasible
+            if pattern is not None and self.solve_group([e], limit, improve_only=False, pattern=pattern) is not None:
+                continue  # (group descent later moves the worked days too)
             while self.solve_group([e], limit, improve_only=False) is None:
                 if self.last_status == cp_model.INFEASIBLE:
                     return False  # no schedule at all for this employee: the problem is infeasible
@@ -204,6 +220,23 @@ class GroupSolver:
                     return False
                 limit *= 1.5
         return True
+
+    def _pattern(self, e: int) -> list[bool] | None:
+        """A work/off pattern for `e` by `pattern_dp`, preferring days the others leave short."""
+        p = self.p
+        workable = [False] * p.num_days
+        value = [-math.inf] * p.num_days
+        lengths = []
+        for ci in self.covers_of[e]:
+            c = p.covers[ci]
+            workable[c.day] = True
+            lengths.append(p.shift_types[c.shift].duration_minutes)
+            gain = c.under_weight if self.filled[ci] < c.required else -(c.over_weight or 0)
+            value[c.day] = max(value[c.day], gain)
+        if not lengths:
+            return [False] * p.num_days
+        value = [0.0 if v == -math.inf else float(v) for v in value]
+        return work_pattern(p, e, workable, (min(lengths), max(lengths)), value, self.rng)
 
     def assignment(self) -> dict[tuple[int, int], int]:
         return {(e, ci): 1 for e, cis in self.roster.items() for ci in cis}

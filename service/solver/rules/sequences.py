@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from service.solver.builder import BuildContext, Term
-from service.solver.model import RuleSpec
+from service.solver.model import Problem, RuleSpec
 from service.solver.rules import rule
 
 
@@ -115,9 +115,12 @@ def min_consecutive_days_off(ctx: BuildContext, spec: RuleSpec) -> list[Term]:
 
 
 def weekends(ctx: BuildContext) -> list[list[int]]:
+    return weekend_groups(ctx.problem)
+
+
+def weekend_groups(p: Problem) -> list[list[int]]:
     """Day indices of each weekend (Saturday and the Sunday after it) that meets the horizon, from
     the real dates of the problem (Curtois starts on a Monday: days 7k+5 and 7k+6)."""
-    p = ctx.problem
     groups: dict[tuple[int, int], list[int]] = defaultdict(list)
     for d in p.days:
         dt = p.date_of(d)
