@@ -9,7 +9,12 @@
    time. Better (or equal, for plateau moves) rosters replace the incumbent. Neighbourhood sizes adapt:
    grown when sub-problems are solved to optimality, shrunk when they time out. With two or more
    workers the LNS runs that many single-worker threads, each on its own model copy, so two cores
-   explore two neighbourhoods at once instead of racing on one.
+   explore two neighbourhoods at once instead of racing on one. Long horizons (from
+   DECOMPOSE_FROM_DAYS days), where one presolve of the whole model takes up to a minute, get their
+   first roster elsewhere: employee by employee (`construct.py`, with the work/off pattern DP of
+   `pattern_dp.py`) when every hard rule is per employee, improved by re-solving small groups of
+   employees before whole-model LNS takes over; otherwise by rolling time windows.
+
 3. The incumbent is always complete and feasible for the whole model (fixed values come from it), so
    stopping at any moment returns a valid roster. `stop` (a threading.Event) stops the running
    sub-solve within ~0.1 s; progress is reported on every new incumbent with its objective.
@@ -513,8 +518,13 @@ class Search:
             # everybody) keeps improving where it stalls. Instance20, 300 s, single runs: at ~75 s
             # 9608 with the descent vs 15275 with LNS only; at the end 6375 (descent then LNS),
             # 6334 (LNS only), 6489 (descent only) - the same within run-to-run noise.
+            # Beyond GROUP_DESCENT_ONLY_FROM assignment variables a whole-model LNS step costs more
+            # than its 5 s budget (Instance24, 1.04 M of them: no LNS gain in the last 170 s of a
+            # 600 s run, after the descent had found one every few seconds), so the descent keeps going.
             pushed = gs.version
-            phase_end = time.monotonic() + GROUP_DESCENT_SHARE * self.remaining()
+            share = 1.0 if len(self.x_items) >= GROUP_DESCENT_ONLY_FROM else GROUP_DESCENT_SHARE
+            # (the last push into the whole model must end before the time limit)
+            phase_end = time.monotonic() + share * max(0.0, self.remaining() - 2.0 * push_seconds)
             while not self.should_stop() and time.monotonic() < phase_end:
                 until = min(phase_end, time.monotonic() + max(15.0, 4.0 * push_seconds))
                 improve_roster(gs, deadline=until, should_stop=self.should_stop)
@@ -602,6 +612,7 @@ LOOKAHEAD_DAYS = 7  # solved with the window but not kept, so the window's end c
 HISTORY_WEIGHT = 10_000_000  # keeps the overlap's fixed assignments (covers are the only way to fix work)
 DECOMPOSE_FROM_DAYS = 112
 GROUP_DESCENT_SHARE = 0.5  # of the time left after construction, before whole-model LNS takes over
+GROUP_DESCENT_ONLY_FROM = 500_000  # assignment variables (Instance22: 109 k, 23: 333 k, 24: 1.04 M)
 
 
 def window_problems_roster(problem, *, time_budget: float, workers: int, register, log: bool = False,

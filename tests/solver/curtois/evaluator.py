@@ -25,7 +25,8 @@ def instance_path(n: int) -> Path:
     return benchmarks_dir() / f"Instance{n}.txt"
 
 
-# Best-known values (README table, source A; 15 is 3828 or 3829, 23-24 are open).
+# Best-known values (README table, source B; source A agrees on 1-14 and 16-22 and gives 3829, 17428 and
+# 42463 for 15, 23 and 24, which are open or disputed).
 BEST_KNOWN = {
     1: 607, 2: 828, 3: 1001, 4: 1716, 5: 1143, 6: 1950, 7: 1056, 8: 1300, 9: 439, 10: 4631, 11: 3443,
     12: 4040, 13: 1348, 14: 1278, 15: 3828, 16: 3225, 17: 5746, 18: 4459, 19: 3149, 20: 4769, 21: 21133,
