@@ -10,7 +10,7 @@
    grown when sub-problems are solved to optimality, shrunk when they time out. With two or more
    workers the LNS runs that many single-worker threads, each on its own model copy, so two cores
    explore two neighbourhoods at once instead of racing on one. Long horizons (from
-   DECOMPOSE_FROM_DAYS days), where one presolve of the whole model takes up to a minute, get their
+   DECOMPOSE_FROM_DAYS days), where the whole model is large and slow to solve at all, get their
    first roster elsewhere: employee by employee (`construct.py`, with the work/off pattern DP of
    `pattern_dp.py`) when every hard rule is per employee, improved by re-solving small groups of
    employees before whole-model LNS takes over; otherwise by rolling time windows.
@@ -496,7 +496,7 @@ class Search:
             solver.stop_search()
 
     def _decomposed_first_solution(self, model: cp_model.CpModel) -> None:
-        """Long horizons, where one presolve of the whole model takes up to a minute. Separable
+        """Long horizons, where the whole model is slow to yield a first roster. Separable
         problems (`construct.separable`): employee-by-employee construction, then block coordinate
         descent on small models of 1-3 employees for a share of the time, each better roster pushed
         into the whole model. Others: a first roster from rolling time windows
@@ -518,9 +518,9 @@ class Search:
             # everybody) keeps improving where it stalls. Instance20, 300 s, single runs: at ~75 s
             # 9608 with the descent vs 15275 with LNS only; at the end 6375 (descent then LNS),
             # 6334 (LNS only), 6489 (descent only) - the same within run-to-run noise.
-            # Beyond GROUP_DESCENT_ONLY_FROM assignment variables a whole-model LNS step costs more
-            # than its 5 s budget (Instance24, 1.04 M of them: no LNS gain in the last 170 s of a
-            # 600 s run, after the descent had found one every few seconds), so the descent keeps going.
+            # Beyond GROUP_DESCENT_ONLY_FROM assignment variables whole-model LNS stopped paying off
+            # (Instance24, 1.04 M of them: no LNS gain in the last 170 s of a 600 s run, after the
+            # descent had found one every few seconds), so the descent keeps going.
             pushed = gs.version
             share = 1.0 if len(self.x_items) >= GROUP_DESCENT_ONLY_FROM else GROUP_DESCENT_SHARE
             # (the last push into the whole model must end before the time limit)
