@@ -11,20 +11,10 @@ import pytest
 from service.solver.construct import GroupSolver
 from service.solver.formats import load_document
 from service.solver.pattern_dp import work_pattern
+from tests.solver.curtois.evaluator import _runs as runs
 from tests.solver.curtois.evaluator import benchmarks_dir, instance_path, read_instance
 
 pytestmark = pytest.mark.skipif(not benchmarks_dir().is_dir(), reason="Curtois benchmark folder not found")
-
-
-def runs(pattern: list[bool], value: bool) -> list[tuple[int, int]]:
-    out, start = [], None
-    for d, v in enumerate(pattern + [not value]):
-        if v == value and start is None:
-            start = d
-        elif v != value and start is not None:
-            out.append((start, d - start))
-            start = None
-    return out
 
 
 def check(pattern: list[bool], staff, days_off: set[int], lengths: set[int]) -> list[str]:
