@@ -127,8 +127,11 @@ class BuildContext:
         return f"{spec.rule}@{spec.source}" if spec.source else spec.rule
 
 
-def build(problem: Problem, *, explain: bool = False) -> BuildContext:
-    """Create the variables, apply core and configured rules, and set the objective."""
+def build(problem: Problem, *, explain: bool = False, skip_core: tuple[str, ...] = ()) -> BuildContext:
+    """Create the variables, apply core and configured rules, and set the objective.
+
+    `skip_core` names core rules left out (column generation prices one employee's schedule without
+    the `cover` terms, whose duals it supplies itself)."""
     from service.solver.rules import core
 
     rule_registry.load_all()
@@ -136,6 +139,8 @@ def build(problem: Problem, *, explain: bool = False) -> BuildContext:
     _create_assignment_vars(ctx)
 
     for name, fn in core.CORE_RULES:
+        if name in skip_core:
+            continue
         ctx._current_group = name
         ctx.terms.extend(fn(ctx))
     for spec in problem.rules:

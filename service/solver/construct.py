@@ -33,10 +33,14 @@ from service.solver import rules as rule_registry
 from service.solver.model import Cover, Problem
 from service.solver.pattern_dp import PatternTooLarge, work_pattern
 
-# Rules whose hard constraints read one employee's days only (see rules/sequences.py).
+# Rules whose constraints and penalties read one employee's days only (canonical ids): the sequence
+# rules (rules/sequences.py), rest between shifts, days off per week, the hours caps and work patterns
+# (rules/rest.py, offdays.py, hours.py, pattern.py), and the greedy hint, which adds no constraint.
 PER_EMPLOYEE_RULES = frozenset({
     "maxConsecutiveWorkingDays", "minConsecutiveWorkingDays", "minConsecutiveDaysOff", "maxWeekends",
     "maxShiftsPerType", "totalMinutes", "runPattern",
+    "apgdMinRestBetweenShifts", "minimumOffDaysPerWeek", "momDailyHoursCap", "momWeeklyHoursCap44h",
+    "momMonthlyOTcap72h", "workPattern", "greedyHint",
 })
 
 RegisterFn = Callable[..., None]

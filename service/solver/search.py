@@ -88,7 +88,7 @@ class Search:
         self.dtime_limit = dtime_limit
         self.sub_dtime = sub_dtime
         self.dtime_used = 0.0
-        self.proven = False  # the phase-2 full solve proved the incumbent optimal
+        self.proven = False  # the incumbent is proven optimal (a full solve, or it meets the bound)
         self.keep_hint = False  # a decomposition roster is hinted on the LNS thread's model
         self.full_in_lns = full_in_lns
         self.kinds = list(kinds) if kinds else ["days", "employees", "costly", "repair"]
@@ -168,6 +168,12 @@ class Search:
                 # penalty variables), so progress always carries a number
                 self.bound = 0.0
             args = (self.solutions, objective, self.bound, now)
+            if self.bound is not None and objective <= self.bound + 1e-9 and not self.proven:
+                # the incumbent meets a proven bound (column generation's, typically): optimal, so
+                # every running sub-solve can stop
+                self.proven = True
+                for sv in list(self.active):
+                    sv.stop_search()
         if report is not None:
             report(*args)
         return True
@@ -470,7 +476,10 @@ class Search:
         lns = threading.Thread(target=lns_thread, args=(self.ctx.model.clone(),), name="lns", daemon=True)
         lns.start()
         try:
-            status = self._full_solve(self.remaining(), workers=self.workers - 1)
+            if self._use_column_generation():
+                status = self._column_generation_then_lns()
+            else:
+                status = self._full_solve(self.remaining(), workers=self.workers - 1)
         finally:
             if not self.should_stop():
                 # the full solve ended early: proven optimal, infeasible or invalid
@@ -485,6 +494,88 @@ class Search:
                                           and self.objective <= self.bound + 1e-9):
             return self._result(cp_model.OPTIMAL)
         return self._result(cp_model.FEASIBLE if self.values is not None else status)
+
+    def _use_column_generation(self) -> bool:
+        from service.solver.construct import separable
+
+        p = self.ctx.problem
+        return (COLUMN_GENERATION and p.num_days < DECOMPOSE_FROM_DAYS and bool(p.rules) and separable(p)
+                and not math.isinf(self.remaining()))
+
+    def _column_generation(self) -> bool:
+        """On the full-solve thread, before the full solve: column generation (`colgen.py`) for its
+        lower bound, far stronger than CP-SAT's on these models, and its rosters (the LP optimum when
+        it is integral, else a dive), each pushed into the whole model. Stops everything when the
+        incumbent meets the bound. False when some employee has no feasible schedule of their own."""
+        from service.solver.colgen import ColumnGeneration
+
+        cg = ColumnGeneration(self.ctx.problem, register=self._register, should_stop=self.should_stop,
+                              seed=self.rng.randrange(1 << 30))
+        t = time.monotonic()
+        res = cg.run(deadline=t + COLGEN_SHARE * self.remaining(), upper=self.objective)
+        self.stats["colgen_seconds"] = round(res.seconds, 1)
+        self.stats["colgen_iterations"] = res.iterations
+        self.stats["colgen_columns"] = res.columns
+        self.stats["colgen_converged"] = int(res.converged)
+        if cg.infeasible_employee is not None:
+            return False
+        if res.lower_bound is not None:
+            with self.lock:
+                if self.objective is not None and res.lower_bound > self.objective + 1e-6:
+                    # cannot happen for a valid bound: keep CP-SAT's and say so in the stats
+                    self.stats["colgen_bound_above_incumbent"] += 1
+                else:
+                    self.bound = res.lower_bound if self.bound is None else max(self.bound, res.lower_bound)
+        if self._check_proven():
+            return True
+        roster = cg.integral_roster()
+        if roster is None and res.converged:
+            roster = cg.dive(deadline=time.monotonic() + DIVE_SHARE * self.remaining(), upper=self.objective)
+        if roster is not None and not self.should_stop():
+            self._push_roster(self.ctx.model, roster, "colgen")
+        if self._check_proven() or self.should_stop():
+            return True
+        # the restricted master as an integer program over every column so far plus the incumbent's
+        # schedules: keeps the incumbent or recombines it with the LP's columns
+        with self.lock:
+            values = self.values
+        hint = None
+        if values is not None:
+            hint = cg.add_roster({key: values[var.index] for key, var in self.ctx.x.items()})
+        best = cg.best_combination(time_limit=POOL_SHARE * self.remaining(), hint=hint)
+        if best is not None and (self.objective is None or best[1] < self.objective - 1e-9):
+            self._push_roster(self.ctx.model, best[0], "pool")
+        self._check_proven()
+        return True
+
+    def _column_generation_then_lns(self) -> int:
+        """The full-solve thread's schedule when column generation applies: column generation, a short
+        full solve (it proves small instances whose LP bound has a gap, Curtois Instance1 in 0.3 s),
+        then a second LNS thread for the rest of the time: on these models the LP bound settles
+        optimality far better than the full solve, which then mostly just runs its own search."""
+        if not self._column_generation():
+            # some employee has no schedule of their own: the full solve proves the problem infeasible
+            return self._full_solve(self.remaining(), workers=self.workers - 1)
+        if self.proven or self.should_stop():
+            return cp_model.OPTIMAL if self.proven else cp_model.UNKNOWN
+        slice_ = min(self.remaining(), max(FULL_AFTER_COLGEN_SHARE * self.remaining(), FULL_AFTER_COLGEN_MIN))
+        status = self._full_solve(slice_, workers=self.workers - 1)
+        if status in (cp_model.OPTIMAL, cp_model.INFEASIBLE, cp_model.MODEL_INVALID) or self.should_stop():
+            return status
+        while self.values is None and not self.should_stop():
+            time.sleep(0.05)  # the other LNS thread is still looking for a first roster
+        self._lns_worker(1, self.ctx.model.clone(), {k: 0.15 for k in self.kinds})
+        return cp_model.FEASIBLE if self.values is not None else cp_model.UNKNOWN
+
+    def _check_proven(self) -> bool:
+        """True (and every sub-solve stopped) once the incumbent's objective meets the best bound."""
+        with self.lock:
+            done = self.objective is not None and self.bound is not None and self.objective <= self.bound + 1e-9
+            if done:
+                self.proven = True
+                for sv in list(self.active):
+                    sv.stop_search()
+        return done
 
     def _register(self, solver: cp_model.CpSolver, on: bool = True) -> None:
         with self.lock:
@@ -613,6 +704,12 @@ HISTORY_WEIGHT = 10_000_000  # keeps the overlap's fixed assignments (covers are
 DECOMPOSE_FROM_DAYS = 112
 GROUP_DESCENT_SHARE = 0.5  # of the time left after construction, before whole-model LNS takes over
 GROUP_DESCENT_ONLY_FROM = 500_000  # assignment variables (Instance22: 109 k, 23: 333 k, 24: 1.04 M)
+COLUMN_GENERATION = True  # for separable problems on horizons below DECOMPOSE_FROM_DAYS (see `colgen.py`)
+COLGEN_SHARE = 0.4  # of the time left, at most, for column generation to converge
+DIVE_SHARE = 0.3  # of the time left after it, at most, for the dive
+POOL_SHARE = 0.15  # of the time left after the dive, at most, for the restricted master as an IP
+FULL_AFTER_COLGEN_SHARE = 0.1  # of the time left after column generation (at least FULL_AFTER_COLGEN_MIN s)
+FULL_AFTER_COLGEN_MIN = 2.0
 
 
 def window_problems_roster(problem, *, time_budget: float, workers: int, register, log: bool = False,

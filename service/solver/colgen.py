@@ -1,0 +1,493 @@
+"""Column generation (Dantzig-Wolfe decomposition by employee) for problems whose rules are per employee.
+
+The master LP chooses, for every employee, a convex combination of whole-horizon schedules ("columns");
+each cover row counts the people a combination puts on that cover, with shortfall and surplus slacks paid
+at the cover's weights. Pricing finds one employee's schedule of least reduced cost under the cover duals:
+a CP-SAT solve of a one-employee model built by the same rule functions as the whole model
+(`build(..., skip_core=("cover",))`), so every column obeys exactly the rules the roster must, and its
+cost is that employee's own penalties (requests, soft rules). What the search gets from it:
+
+- a **lower bound**, the Lagrangian bound of the current duals, valid at every iteration and equal to the
+  LP value once no column prices out. It is far stronger than CP-SAT's bound on the whole model, because
+  it sees each employee's rules as a whole (Curtois Instance8: 1297 against CP-SAT's 1250, optimum 1300);
+- a **roster** whenever the LP optimum is integral (Curtois Instance4: the LP optimum 1716 is the
+  proven optimum), and otherwise a **dive**: fix the schedule the LP weights most, re-price the others,
+  repeat until everybody has one.
+
+Only for `construct.separable` problems: then any set of individually feasible schedules is a feasible
+roster, so columns combine freely. Covers without a surplus weight (hard maxima) keep their surplus in
+the LP as a heavily priced artificial, which only the master sees; the bound treats them as hard.
+
+Why by hand: no maintained Python library does branch-and-price style decomposition on top of a
+CP-SAT model (OR-Tools has the LP solver, GLOP, used here for the master, and CP-SAT for pricing, but
+no column generation loop), and the pricing must reuse our own rule functions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable
+
+from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
+
+from service.solver import rules as rule_registry
+from service.solver.model import Cover, Problem, RuleSpec
+
+# CP-SAT takes integer coefficients: duals are priced in thousandths (the rounding is bounded and
+# subtracted from the lower bound, so the bound stays valid).
+SCALE = 1000
+# Reduced cost below which a column enters the master.
+RC_EPS = 1e-6
+# Time limit of a pricing solve while columns keep coming (then exact, up to 2 s).
+FAST_PRICING_SECONDS = 0.05
+# Price of a surplus person on a cover that forbids surplus, in the master LP only.
+ARTIFICIAL_WEIGHT = 1e7
+
+RegisterFn = Callable[..., None]
+Column = frozenset  # original cover indices worked by one employee
+
+
+@dataclass
+class ColumnGenerationResult:
+    lower_bound: float | None  # valid for the whole problem's objective
+    lp_value: float | None
+    converged: bool
+    iterations: int
+    columns: int
+    pricing_solves: int
+    seconds: float
+
+
+def _clause_rules(rules: tuple[RuleSpec, ...]) -> tuple[RuleSpec, ...]:
+    """A hard `runPattern` as its three separate rules (the same schedules): one employee's automaton
+    made pricing far slower than the clauses (Curtois Instance8: minutes instead of ~50 ms a solve)."""
+    out: list[RuleSpec] = []
+    for r in rules:
+        if r.hard and rule_registry.canonical(r.rule) == "runPattern":
+            for pos, rid in enumerate(("maxConsecutiveWorkingDays", "minConsecutiveWorkingDays",
+                                       "minConsecutiveDaysOff")):
+                params = {e: v[pos] for e, v in r.params.items() if v is not None and v[pos] is not None}
+                out.append(RuleSpec(rid, True, r.weight, params, r.source))
+        else:
+            out.append(r)
+    return tuple(out)
+
+
+@dataclass
+class _Round:
+    """One pricing round: columns added, the Lagrangian bound of its duals, whether every employee was
+    priced (`complete`) and every pricing solved to optimality (`exact`)."""
+
+    lagrangian: float
+    added: int = 0
+    exact: bool = True
+    complete: bool = True
+
+
+class _Pricer:
+    """One employee's pricing model: their rules and own penalties, covers as plain variables."""
+
+    def __init__(self, problem: Problem, e: int):
+        from service.solver.builder import build
+
+        p = problem
+        self.e = e
+        self.cis = [ci for ci, c in enumerate(p.covers) if e in c.eligible and (e, c.day) not in p.days_off]
+        covers = tuple(Cover(p.covers[ci].id, p.covers[ci].day, p.covers[ci].shift, 0, (0,), 0, 0)
+                       for ci in self.cis)
+        rules = tuple(dataclasses.replace(r, params={0: r.params[e]} if e in r.params else {})
+                      for r in _clause_rules(p.rules))
+        requests = tuple(dataclasses.replace(r, employee=0) for r in p.requests if r.employee == e)
+        days_off = frozenset((0, d) for (ee, d) in p.days_off if ee == e)
+        sub = dataclasses.replace(p, name=f"{p.name}[pricing {e}]", employees=(p.employees[e],), covers=covers,
+                                  rules=rules, requests=requests, days_off=days_off, metadata={})
+        ctx = build(sub, skip_core=("cover",))
+        self.model = ctx.model
+        self.xs = [ctx.x[(0, si)] for si in range(len(self.cis))]
+        self.terms = [t for t in ctx.terms if t.weight]
+        # a column works at most one cover a day: the most covers it can hold
+        self.max_covers = len({p.covers[ci].day for ci in self.cis})
+        self.last: Column | None = None
+
+    def cost(self, col: Column) -> int | None:
+        """This employee's own penalties on schedule `col`, or None when it breaks their rules."""
+        proto = self.model.proto
+        self.model.minimize(sum(t.weight * t.var for t in self.terms))
+        self.model.clear_hints()
+        saved = [(x.index, list(proto.variables[x.index].domain)) for x in self.xs]
+        for ci, x in zip(self.cis, self.xs):
+            v = 1 if ci in col else 0
+            dom = proto.variables[x.index].domain
+            dom[0] = v
+            dom[1] = v
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = 5.0
+        try:
+            status = solver.solve(self.model)
+        finally:
+            for idx, dom in saved:
+                d = proto.variables[idx].domain
+                d[0] = dom[0]
+                d[1] = dom[-1]
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        return int(round(solver.objective_value))
+
+    def price(self, coef: dict[int, int], time_limit: float, seed: int,
+              register: RegisterFn) -> tuple[list[tuple[Column, int]], float, int]:
+        """Schedules found (column, own cost), a lower bound on min(SCALE * cost + coef . column) and the
+        CP-SAT status."""
+        m = self.model
+        m.minimize(sum(SCALE * t.weight * t.var for t in self.terms)
+                   + sum(coef.get(ci, 0) * x for ci, x in zip(self.cis, self.xs)))
+        m.clear_hints()
+        if self.last is not None:
+            for ci, x in zip(self.cis, self.xs):
+                m.add_hint(x, 1 if ci in self.last else 0)
+        found: list[tuple[Column, int]] = []
+        cis, xs, terms = self.cis, self.xs, self.terms
+
+        class Collect(cp_model.CpSolverSolutionCallback):
+            def on_solution_callback(self) -> None:
+                col = frozenset(ci for ci, x in zip(cis, xs) if self.boolean_value(x))
+                found.append((col, sum(t.weight * int(self.value(t.var)) for t in terms)))
+
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = max(0.01, time_limit)
+        solver.parameters.random_seed = seed
+        register(solver)
+        try:
+            status = solver.solve(m, Collect())
+        finally:
+            register(solver, False)
+        if found:
+            self.last = found[-1][0]
+        bound = solver.best_objective_bound if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else -math.inf
+        if status == cp_model.INFEASIBLE:
+            bound = math.inf
+        return found, bound, status
+
+
+class _Master:
+    """The restricted master LP (GLOP), grown one column at a time."""
+
+    def __init__(self, problem: Problem):
+        p = problem
+        self.p = p
+        lp = pywraplp.Solver.CreateSolver("GLOP")
+        if lp is None:  # pragma: no cover - GLOP ships with every OR-Tools wheel
+            raise RuntimeError("OR-Tools GLOP is not available")
+        self.lp = lp
+        self.objective = lp.Objective()
+        self.objective.SetMinimization()
+        self.rows = []
+        for c in p.covers:
+            row = lp.Constraint(c.required, c.required)
+            if c.required > 0:
+                u = lp.NumVar(0, c.required, "")
+                row.SetCoefficient(u, 1)
+                self.objective.SetCoefficient(u, c.under_weight)
+            o = lp.NumVar(0, max(0, len(c.eligible) - c.required), "")
+            row.SetCoefficient(o, -1)
+            self.objective.SetCoefficient(o, ARTIFICIAL_WEIGHT if c.over_weight is None else c.over_weight)
+            self.rows.append(row)
+        self.conv = [lp.Constraint(1, 1) for _ in p.employees]
+        self.columns: dict[int, dict[Column, tuple[pywraplp.Variable, int]]] = defaultdict(dict)
+
+    def add(self, e: int, col: Column, cost: int) -> bool:
+        if col in self.columns[e]:
+            return False
+        v = self.lp.NumVar(0, self.lp.infinity(), "")
+        self.objective.SetCoefficient(v, cost)
+        self.conv[e].SetCoefficient(v, 1)
+        for ci in col:
+            self.rows[ci].SetCoefficient(v, 1)
+        self.columns[e][col] = (v, cost)
+        return True
+
+    def solve(self) -> tuple[float, list[float], list[float]] | None:
+        if self.lp.Solve() != pywraplp.Solver.OPTIMAL:
+            return None
+        return (self.objective.Value(), [r.dual_value() for r in self.rows], [c.dual_value() for c in self.conv])
+
+    def weights(self, e: int) -> list[tuple[float, Column]]:
+        return [(v.solution_value(), col) for col, (v, _) in self.columns[e].items()]
+
+    def fix(self, e: int, chosen: Column | None) -> None:
+        """Force employee e onto `chosen` (None: release every column of e)."""
+        for col, (v, _) in self.columns[e].items():
+            if chosen is None:
+                v.SetBounds(0, self.lp.infinity())
+            else:
+                v.SetBounds(1, 1) if col == chosen else v.SetBounds(0, 0)
+
+    def num_columns(self) -> int:
+        return sum(len(c) for c in self.columns.values())
+
+
+class ColumnGeneration:
+    """Column generation over a separable `Problem`; `register(solver)` / `register(solver, False)` lets
+    the caller stop a running pricing solve, `should_stop()` ends the loop between solves."""
+
+    def __init__(self, problem: Problem, *, register: RegisterFn | None = None,
+                 should_stop: Callable[[], bool] = lambda: False, seed: int = 0):
+        self.p = problem
+        self.register = register or (lambda *a, **k: None)
+        self.should_stop = should_stop
+        self.seed = seed
+        self.master = _Master(problem)
+        self.pricers: dict[int, _Pricer] = {}
+        self.lower_bound: float | None = None
+        self.lp_value: float | None = None
+        self.infeasible_employee: int | None = None
+        self.solves = 0
+
+    def _pricer(self, e: int) -> _Pricer:
+        pr = self.pricers.get(e)
+        if pr is None:
+            pr = self.pricers[e] = _Pricer(self.p, e)
+        return pr
+
+    def _price(self, e: int, coef: dict[int, int], deadline: float, limit: float = 2.0
+               ) -> tuple[list[tuple[Column, int]], float, int]:
+        self.solves += 1
+        limit = min(limit, max(0.01, deadline - time.monotonic()))
+        return self._pricer(e).price(coef, limit, self.seed + self.solves, self.register)
+
+    def _slack_bound(self, pi: list[float]) -> float:
+        """min over shortfall/surplus within their bounds of the Lagrangian slack terms (0 when the duals
+        lie within the cover weights, as the LP's do)."""
+        total = 0.0
+        for c, y in zip(self.p.covers, pi):
+            if c.required > 0:
+                total += min(0.0, (c.under_weight - y) * c.required)
+            if c.over_weight is not None:
+                total += min(0.0, (c.over_weight + y) * max(0, len(c.eligible) - c.required))
+        return total
+
+    @staticmethod
+    def _round_bound(value: float) -> float:
+        # every penalty weight and variable is an integer (`Term`), so is every roster's objective
+        return float(math.ceil(value - 1e-6))
+
+    def run(self, *, deadline: float, upper: float | None = None) -> ColumnGenerationResult:
+        """Iterate until no column prices out (the LP optimum, `converged`), the deadline, a stop, or
+        a lower bound that meets `upper` (nothing better than `upper` exists)."""
+        t0 = time.monotonic()
+        employees = list(range(len(self.p.employees)))
+        iterations = 0
+        converged = False
+        if not any(self.master.columns[e] for e in employees):
+            for e in employees:
+                found, _, status = self._price(e, {}, deadline)
+                if not found:
+                    if status == cp_model.INFEASIBLE:
+                        self.infeasible_employee = e  # no schedule of their own: the problem is infeasible
+                    return self._result(False, iterations, t0)
+                self.master.add(e, *found[-1])
+        # Pricing is heuristic (a short CP-SAT run) while columns keep coming, exact when they stop:
+        # CP-SAT finds a good column long before it proves it best (Curtois Instance8: 45 ms of 50).
+        fast = True
+        while not self.should_stop() and time.monotonic() < deadline:
+            solved = self.master.solve()
+            if solved is None:
+                break
+            self.lp_value, pi, mu = solved
+            iterations += 1
+            rnd = self._price_round(employees, pi, mu, deadline, FAST_PRICING_SECONDS if fast else 2.0)
+            if rnd.complete and math.isfinite(rnd.lagrangian):
+                lb = self._round_bound(rnd.lagrangian)
+                self.lower_bound = lb if self.lower_bound is None else max(self.lower_bound, lb)
+            if rnd.added == 0:
+                if rnd.exact:
+                    converged = True
+                    break
+                fast = False
+            else:
+                fast = True
+            if upper is not None and self.lower_bound is not None and self.lower_bound >= upper - 1e-9:
+                break
+        return self._result(converged, iterations, t0)
+
+    def _price_round(self, employees: list[int], pi: list[float], mu: list[float], deadline: float,
+                     limit: float) -> _Round:
+        """Price every employee in `employees` once under the duals (pi, mu); add the columns of
+        negative reduced cost; return how many, and the Lagrangian bound of these duals."""
+        coef = {ci: int(round(-y * SCALE)) for ci, y in enumerate(pi) if abs(y) > 1e-12}
+        rnd = _Round(lagrangian=sum(y * c.required for y, c in zip(pi, self.p.covers)) + self._slack_bound(pi))
+        for e in employees:
+            if self.should_stop() or time.monotonic() >= deadline:
+                rnd.exact = rnd.complete = False
+                break
+            found, bound, status = self._price(e, coef, deadline, limit)
+            rnd.exact = rnd.exact and status == cp_model.OPTIMAL
+            # min over schedules of (cost - pi . column) >= CP-SAT's bound with rounded duals, less
+            # the rounding (at most half a thousandth per cover worked)
+            rnd.lagrangian += bound / SCALE - 0.5 * self.pricers[e].max_covers / SCALE
+            for col, cost in found:
+                if cost - sum(pi[ci] for ci in col) - mu[e] < -RC_EPS and self.master.add(e, col, cost):
+                    rnd.added += 1
+        return rnd
+
+    def _result(self, converged: bool, iterations: int, t0: float) -> ColumnGenerationResult:
+        return ColumnGenerationResult(self.lower_bound, self.lp_value, converged, iterations,
+                                      self.master.num_columns(), self.solves, time.monotonic() - t0)
+
+    def integral_roster(self) -> dict[tuple[int, int], int] | None:
+        """The LP solution as a roster when every employee has one column of weight 1, else None."""
+        if self.master.solve() is None:  # (columns may have come in since the last solve)
+            return None
+        out: dict[tuple[int, int], int] = {}
+        for e in range(len(self.p.employees)):
+            best = max(self.master.weights(e), default=(0.0, frozenset()))
+            if best[0] < 1 - 1e-6:
+                return None
+            out.update({(e, ci): 1 for ci in best[1]})
+        return out
+
+    def dive(self, *, deadline: float, upper: float | None = None, complete_at: int = 6,
+             reprice_rounds: int = 20, rng: random.Random | None = None) -> dict[tuple[int, int], int] | None:
+        """A roster by diving: fix every employee whose LP schedule is integral, else the schedule of
+        largest LP weight, re-price the others (up to `reprice_rounds` rounds, until no column prices
+        out), and repeat until `complete_at` employees are left; CP-SAT then rosters those together,
+        optimally against the fixed ones (`construct.GroupSolver`). Returns None when the LP value
+        reaches `upper` (no better roster down this path), on time out or stop. The master is released
+        afterwards."""
+        from service.solver.construct import GroupSolver
+
+        E = len(self.p.employees)
+        fixed: dict[int, Column] = {}
+        try:
+            while E - len(fixed) > complete_at:
+                if self.should_stop() or time.monotonic() >= deadline:
+                    return None
+                solved = self.master.solve()
+                if solved is None:
+                    return None
+                if upper is not None and solved[0] >= upper - 1e-6:
+                    return None
+                cands: list[tuple[float, int, Column]] = []
+                step: list[tuple[int, Column]] = []
+                for e in range(E):
+                    if e in fixed:
+                        continue
+                    w, col = max(self.master.weights(e), key=lambda t: t[0])
+                    if w > 1 - 1e-6:
+                        step.append((e, col))
+                    else:
+                        cands.append((w, e, col))
+                if not step and cands:
+                    cands.sort(key=lambda t: -t[0])
+                    # with `rng`: one of the three heaviest, by weight (repeated dives differ)
+                    _, e, col = rng.choices(cands[:3], weights=[c[0] for c in cands[:3]])[0] if rng else cands[0]
+                    step = [(e, col)]
+                for e, col in step[:max(1, E - len(fixed) - complete_at)]:
+                    fixed[e] = col
+                    self.master.fix(e, col)
+                self._reprice([e for e in range(E) if e not in fixed], deadline, reprice_rounds)
+            gs = GroupSolver(self.p, register=self.register, seed=self.seed)
+            for e, col in fixed.items():
+                gs.roster[e] = set(col)
+                for ci in col:
+                    gs.filled[ci] += 1
+            free = [e for e in range(E) if e not in fixed]
+            if free and gs.solve_group(free, max(0.05, deadline - time.monotonic()), improve_only=False) is None:
+                return None
+            roster = gs.assignment()
+            self.add_roster(roster)  # the completed schedules join the pool
+            return roster
+        finally:
+            for e in fixed:
+                self.master.fix(e, None)
+
+    def _reprice(self, free: list[int], deadline: float, rounds: int) -> None:
+        for _ in range(rounds):
+            if not free or self.should_stop() or time.monotonic() >= deadline:
+                return
+            solved = self.master.solve()
+            if solved is None or not self._price_round(free, solved[1], solved[2], deadline, 2.0).added:
+                return
+
+    def add_roster(self, roster: dict[tuple[int, int], int]) -> dict[int, Column]:
+        """Add each employee's schedule in `roster` ({(employee, cover index): 1}, e.g. the incumbent)
+        to the pool, priced by their own model, so the restricted master can keep or recombine it.
+        Returns the schedule of each employee."""
+        cols: dict[int, set[int]] = {e: set() for e in range(len(self.p.employees))}
+        for (e, ci), v in roster.items():
+            if v:
+                cols[e].add(ci)
+        out: dict[int, Column] = {}
+        for e, cis in cols.items():
+            col = frozenset(cis)
+            cost = self._pricer(e).cost(col)
+            if cost is not None:
+                self.master.add(e, col, cost)
+                out[e] = col
+        return out
+
+    def best_combination(self, *, time_limit: float, hint: dict[int, Column] | None = None
+                         ) -> tuple[dict[tuple[int, int], int], float] | None:
+        """The best roster made of pooled columns only (the restricted master as an integer program,
+        solved by CP-SAT): every column generated so far, by pricing, dives and `add_roster`, is a
+        candidate schedule of its employee; `hint` (pooled columns, e.g. from `add_roster`) is where
+        the search starts. Returns (roster, objective) or None.
+
+        Cover rows are equalities, people + shortfall - surplus = required: with the shortfall and
+        surplus as lower bounds only, CP-SAT's LP went unused on this model (Curtois Instance5 pool of
+        1,270 columns: 1346 after 30 s, bound 43) while the equality form is solved to optimality
+        (1144, 7.5 s)."""
+        p = self.p
+        m = cp_model.CpModel()
+        chosen: dict[tuple[int, Column], cp_model.IntVar] = {}
+        on_cover: dict[int, list] = defaultdict(list)
+        objective = []
+        for e in range(len(p.employees)):
+            lits = []
+            for col, (_, cost) in self.master.columns[e].items():
+                b = m.new_bool_var(f"s_{e}_{len(lits)}")
+                chosen[(e, col)] = b
+                lits.append(b)
+                if cost:
+                    objective.append(cost * b)
+                for ci in col:
+                    on_cover[ci].append(b)
+                if hint is not None and e in hint:
+                    m.add_hint(b, 1 if col == hint[e] else 0)
+            if not lits:
+                return None
+            m.add_exactly_one(lits)
+        for ci, c in enumerate(p.covers):
+            people = sum(on_cover[ci]) if on_cover[ci] else 0
+            short = m.new_int_var(0, c.required, f"short_{ci}")
+            expr = people + short
+            if c.over_weight is not None and len(on_cover[ci]) and len(c.eligible) > c.required:
+                surplus = m.new_int_var(0, len(c.eligible) - c.required, f"surplus_{ci}")
+                expr = expr - surplus
+                if c.over_weight:
+                    objective.append(c.over_weight * surplus)
+            m.add(expr == c.required)
+            if c.under_weight and c.required:
+                objective.append(c.under_weight * short)
+        m.minimize(sum(objective))
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.linearization_level = 2
+        solver.parameters.max_time_in_seconds = max(0.05, time_limit)
+        solver.parameters.random_seed = self.seed
+        self.register(solver)
+        try:
+            status = solver.solve(m)
+        finally:
+            self.register(solver, False)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        roster = {(e, ci): 1 for (e, col), b in chosen.items() if solver.boolean_value(b) for ci in col}
+        return roster, solver.objective_value
