@@ -38,6 +38,7 @@ from ortools.sat.python import cp_model
 
 from service.solver import rules as rule_registry
 from service.solver.model import Cover, Problem, RuleSpec
+from service.solver.schedule_dp import ScheduleDP
 
 # CP-SAT takes integer coefficients: duals are priced in thousandths (the rounding is bounded and
 # subtracted from the lower bound, so the bound stays valid).
@@ -93,7 +94,7 @@ class _Round:
 class _Pricer:
     """One employee's pricing model: their rules and own penalties, covers as plain variables."""
 
-    def __init__(self, problem: Problem, e: int):
+    def __init__(self, problem: Problem, e: int, *, use_dp: bool = True):
         from service.solver.builder import build
 
         p = problem
@@ -114,6 +115,7 @@ class _Pricer:
         # a column works at most one cover a day: the most covers it can hold
         self.max_covers = len({p.covers[ci].day for ci in self.cis})
         self.last: Column | None = None
+        self.dp = ScheduleDP.build(p, e) if use_dp else None
 
     def cost(self, col: Column) -> int | None:
         """This employee's own penalties on schedule `col`, or None when it breaks their rules."""
@@ -140,13 +142,29 @@ class _Pricer:
             return None
         return int(round(solver.objective_value))
 
-    def price(self, coef: dict[int, int], time_limit: float, seed: int,
-              register: RegisterFn) -> tuple[list[tuple[Column, int]], float, int]:
-        """Schedules found (column, own cost), a lower bound on min(SCALE * cost + coef . column) and the
-        CP-SAT status."""
+    def price(self, pi: list[float], *, exact: bool, time_limit: float, seed: int, register: RegisterFn
+              ) -> tuple[list[tuple[Column, int]], float, bool]:
+        """Schedules found (covers worked, own cost), best last; a lower bound on min(own cost - pi .
+        covers) over this employee's schedules; and whether the last schedule is proven to reach it.
+        The DP (when the rules allow it) prices first; CP-SAT when `exact` and the DP proved nothing,
+        or when there is no DP."""
+        found: list[tuple[Column, int]] = []
+        bound = -math.inf
+        if self.dp is not None:
+            cols, bound, dp_exact = self.dp.price({ci: -pi[ci] for ci in self.cis})
+            found = [(col, int(round(cost))) for col, cost in cols]
+            if dp_exact:  # (also when no schedule exists: bound inf)
+                if found:
+                    self.last = found[-1][0]
+                return found, bound, True
+        more, cp_bound, optimal = self._cp_price(pi, 2.0 if exact else time_limit, seed, register)
+        return found + more, max(bound, cp_bound), optimal
+
+    def _cp_price(self, pi: list[float], time_limit: float, seed: int, register: RegisterFn
+                  ) -> tuple[list[tuple[Column, int]], float, bool]:
         m = self.model
-        m.minimize(sum(SCALE * t.weight * t.var for t in self.terms)
-                   + sum(coef.get(ci, 0) * x for ci, x in zip(self.cis, self.xs)))
+        coef = [int(round(-pi[ci] * SCALE)) for ci in self.cis]
+        m.minimize(sum(SCALE * t.weight * t.var for t in self.terms) + sum(c * x for c, x in zip(coef, self.xs) if c))
         m.clear_hints()
         if self.last is not None:
             for ci, x in zip(self.cis, self.xs):
@@ -170,10 +188,14 @@ class _Pricer:
             register(solver, False)
         if found:
             self.last = found[-1][0]
-        bound = solver.best_objective_bound if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else -math.inf
         if status == cp_model.INFEASIBLE:
-            bound = math.inf
-        return found, bound, status
+            return found, math.inf, True
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return found, -math.inf, False
+        # CP-SAT priced the rounded duals: its bound, less the rounding (at most half a thousandth per
+        # cover worked), bounds the true minimum
+        bound = solver.best_objective_bound / SCALE - 0.5 * self.max_covers / SCALE
+        return found, bound, status == cp_model.OPTIMAL
 
 
 class _Master:
@@ -256,11 +278,12 @@ class ColumnGeneration:
             pr = self.pricers[e] = _Pricer(self.p, e)
         return pr
 
-    def _price(self, e: int, coef: dict[int, int], deadline: float, limit: float = 2.0
-               ) -> tuple[list[tuple[Column, int]], float, int]:
+    def _price(self, e: int, pi: list[float], deadline: float, exact: bool
+               ) -> tuple[list[tuple[Column, int]], float, bool]:
         self.solves += 1
-        limit = min(limit, max(0.01, deadline - time.monotonic()))
-        return self._pricer(e).price(coef, limit, self.seed + self.solves, self.register)
+        limit = min(FAST_PRICING_SECONDS, max(0.01, deadline - time.monotonic()))
+        return self._pricer(e).price(pi, exact=exact, time_limit=limit, seed=self.seed + self.solves,
+                                     register=self.register)
 
     def _slack_bound(self, pi: list[float]) -> float:
         """min over shortfall/surplus within their bounds of the Lagrangian slack terms (0 when the duals
@@ -286,15 +309,17 @@ class ColumnGeneration:
         iterations = 0
         converged = False
         if not any(self.master.columns[e] for e in employees):
+            zero = [0.0] * len(self.p.covers)
             for e in employees:
-                found, _, status = self._price(e, {}, deadline)
+                found, bound, _ = self._price(e, zero, deadline, True)
                 if not found:
-                    if status == cp_model.INFEASIBLE:
+                    if bound == math.inf:
                         self.infeasible_employee = e  # no schedule of their own: the problem is infeasible
                     return self._result(False, iterations, t0)
                 self.master.add(e, *found[-1])
-        # Pricing is heuristic (a short CP-SAT run) while columns keep coming, exact when they stop:
-        # CP-SAT finds a good column long before it proves it best (Curtois Instance8: 45 ms of 50).
+        # Pricing is heuristic (the DP, else a short CP-SAT run) while columns keep coming, exact when
+        # they stop: CP-SAT finds a good column long before it proves it best (Curtois Instance8: 45 ms
+        # of 50), and the DP is exact whenever its multipliers leave the per-type maxima alone.
         fast = True
         while not self.should_stop() and time.monotonic() < deadline:
             solved = self.master.solve()
@@ -302,7 +327,7 @@ class ColumnGeneration:
                 break
             self.lp_value, pi, mu = solved
             iterations += 1
-            rnd = self._price_round(employees, pi, mu, deadline, FAST_PRICING_SECONDS if fast else 2.0)
+            rnd = self._price_round(employees, pi, mu, deadline, exact=not fast)
             if rnd.complete and math.isfinite(rnd.lagrangian):
                 lb = self._round_bound(rnd.lagrangian)
                 self.lower_bound = lb if self.lower_bound is None else max(self.lower_bound, lb)
@@ -318,20 +343,17 @@ class ColumnGeneration:
         return self._result(converged, iterations, t0)
 
     def _price_round(self, employees: list[int], pi: list[float], mu: list[float], deadline: float,
-                     limit: float) -> _Round:
+                     exact: bool) -> _Round:
         """Price every employee in `employees` once under the duals (pi, mu); add the columns of
         negative reduced cost; return how many, and the Lagrangian bound of these duals."""
-        coef = {ci: int(round(-y * SCALE)) for ci, y in enumerate(pi) if abs(y) > 1e-12}
         rnd = _Round(lagrangian=sum(y * c.required for y, c in zip(pi, self.p.covers)) + self._slack_bound(pi))
         for e in employees:
             if self.should_stop() or time.monotonic() >= deadline:
                 rnd.exact = rnd.complete = False
                 break
-            found, bound, status = self._price(e, coef, deadline, limit)
-            rnd.exact = rnd.exact and status == cp_model.OPTIMAL
-            # min over schedules of (cost - pi . column) >= CP-SAT's bound with rounded duals, less
-            # the rounding (at most half a thousandth per cover worked)
-            rnd.lagrangian += bound / SCALE - 0.5 * self.pricers[e].max_covers / SCALE
+            found, bound, optimal = self._price(e, pi, deadline, exact)
+            rnd.exact = rnd.exact and optimal
+            rnd.lagrangian += bound  # min over schedules of (own cost - pi . covers)
             for col, cost in found:
                 if cost - sum(pi[ci] for ci in col) - mu[e] < -RC_EPS and self.master.add(e, col, cost):
                     rnd.added += 1
@@ -413,7 +435,7 @@ class ColumnGeneration:
             if not free or self.should_stop() or time.monotonic() >= deadline:
                 return
             solved = self.master.solve()
-            if solved is None or not self._price_round(free, solved[1], solved[2], deadline, 2.0).added:
+            if solved is None or not self._price_round(free, solved[1], solved[2], deadline, exact=False).added:
                 return
 
     def add_roster(self, roster: dict[tuple[int, int], int]) -> dict[int, Column]:

@@ -1,0 +1,324 @@
+"""One employee's cheapest whole-horizon schedule by dynamic programming: the fast pricer of column
+generation (`colgen.py`).
+
+CP-SAT takes ~50 ms to find (not just prove) the best schedule of one employee over 28 days under
+cover duals (Curtois Instance8), and column generation needs thousands of such solves. The schedule
+is a shortest path: states are (run kind and length, last shift's class) x weekends used x worked
+minutes, so one day is a few numpy min-plus steps. What the DP holds exactly: one shift a day, fixed
+days off, forbidden successions (by the class of shifts each shift forbids next), max/min consecutive
+working days and min consecutive days off with runs touching either end exempt (the same automaton
+as `pattern_dp.py`), max weekends, total minutes (in units of the gcd of the shift lengths). Per-type
+maxima are relaxed: the DP's optimum is then a valid lower bound, and exact whenever its path keeps
+every maximum; when it does not, the caller prices with CP-SAT (Lagrange multipliers on the maxima
+gave columns up to 66 above the optimum on Curtois Instance8, and slowed column generation down).
+
+Only hard rules of those kinds (`SUPPORTED`) and shift requests are read; for anything else
+`ScheduleDP.build` returns None and CP-SAT prices alone. Why by hand: no maintained library does
+resource-constrained shortest paths over our rule set.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import reduce
+
+import numpy as np
+
+from service.solver import rules as rule_registry
+from service.solver.model import Problem
+from service.solver.rules.sequences import weekend_groups
+
+SUPPORTED = frozenset({"maxConsecutiveWorkingDays", "minConsecutiveWorkingDays", "minConsecutiveDaysOff",
+                       "runPattern", "maxWeekends", "maxShiftsPerType", "totalMinutes"})
+MAX_CELLS = 2_000_000  # states a day (run x class x weekends x minutes); beyond it CP-SAT prices
+INF = math.inf
+
+
+@dataclass
+class _Option:
+    ci: int  # cover index in the problem
+    shift: str
+    cls: int  # class of the shift: which shifts it forbids the next day
+    units: int  # length in minute units
+    kind: int  # index among the employee's capped shift types, -1 when uncapped
+    own: float  # own penalty of working it (requests), on top of `ScheduleDP.constant`
+
+
+class ScheduleDP:
+    """The DP of one employee `e` of `problem`; `price(cover_cost)` gives the cheapest schedule."""
+
+    @classmethod
+    def build(cls, problem: Problem, e: int) -> ScheduleDP | None:
+        for r in problem.rules:
+            rid = rule_registry.canonical(r.rule)
+            if e in r.params and r.params[e] is not None and (rid not in SUPPORTED or not r.hard):
+                return None
+        dp = cls(problem, e)
+        return dp if dp.cells <= MAX_CELLS else None
+
+    def __init__(self, problem: Problem, e: int):
+        p = problem
+        self.H = H = p.num_days
+        lim = {"max_work": None, "min_work": 1, "min_off": 1, "max_weekends": None, "minutes": (None, None),
+               "max_shifts": {}}
+        for r in p.rules:
+            if e not in r.params or r.params[e] is None:
+                continue
+            rid, v = rule_registry.canonical(r.rule), r.params[e]
+            if rid == "maxConsecutiveWorkingDays":
+                lim["max_work"] = int(v)
+            elif rid == "minConsecutiveWorkingDays":
+                lim["min_work"] = max(lim["min_work"], int(v))
+            elif rid == "minConsecutiveDaysOff":
+                lim["min_off"] = max(lim["min_off"], int(v))
+            elif rid == "runPattern":
+                mx, mn, mo = v
+                if mx is not None:
+                    lim["max_work"] = int(mx)
+                lim["min_work"] = max(lim["min_work"], int(mn or 1))
+                lim["min_off"] = max(lim["min_off"], int(mo or 1))
+            elif rid == "maxWeekends":
+                lim["max_weekends"] = int(v)
+            elif rid == "totalMinutes":
+                lim["minutes"] = v
+            elif rid == "maxShiftsPerType":
+                lim["max_shifts"] = {s: int(x) for s, x in dict(v).items() if x is not None}
+
+        # options: the covers employee e may work, per day
+        opts: dict[int, list[_Option]] = defaultdict(list)
+        cover_days: dict[str, int] = defaultdict(int)
+        for ci, c in enumerate(p.covers):
+            if e in c.eligible and (e, c.day) not in p.days_off:
+                opts[c.day].append(_Option(ci, c.shift, 0, 0, -1, 0.0))
+                cover_days[c.shift] += 1
+        lengths = sorted({p.shift_types[o.shift].duration_minutes for os_ in opts.values() for o in os_})
+        g = reduce(math.gcd, lengths) if lengths else 1
+        g = max(1, g)
+        # shift classes by the set of shifts each forbids next (class 0: forbids nothing, and "off")
+        follow: dict[str, frozenset] = defaultdict(frozenset)
+        for a, b in p.forbidden_successions:
+            follow[a] = follow[a] | {b}
+        classes: list[frozenset] = [frozenset()]
+        for s in sorted(p.shift_types):
+            if follow[s] and follow[s] not in classes:
+                classes.append(follow[s])
+        self.L = len(classes)
+        self.allowed = {s: np.array([s not in c for c in classes]) for s in p.shift_types}
+        capped = sorted(s for s, mx in lim["max_shifts"].items() if mx < cover_days.get(s, 0))
+        self.caps = [lim["max_shifts"][s] for s in capped]
+        kind_of = {s: i for i, s in enumerate(capped)}
+        for os_ in opts.values():
+            for o in os_:
+                o.cls = classes.index(follow[o.shift]) if follow[o.shift] else 0
+                o.units = p.shift_types[o.shift].duration_minutes // g
+                o.kind = kind_of.get(o.shift, -1)
+        # requests: an on-request is paid unless that shift is worked (a constant, less its weight when
+        # worked); an off-request when it is
+        self.constant = 0.0
+        off_cost = [0.0] * H
+        for rq in p.requests:
+            if rq.employee != e:
+                continue
+            hit = [o for o in opts.get(rq.day, []) if rq.shift is None or o.shift == rq.shift]
+            if rq.on:
+                self.constant += rq.weight
+                for o in hit:
+                    o.own -= rq.weight
+            else:
+                for o in hit:
+                    o.own += rq.weight
+        self.opts = [opts.get(d, []) for d in range(H)]
+        self.off_cost = off_cost
+
+        lo, hi = lim["minutes"] if lim["minutes"] is not None else (None, None)
+        most = sum(max((o.units for o in self.opts[d]), default=0) for d in range(H))
+        self.hi_u = most if hi is None else min(most, int(hi) // g)
+        self.lo_u = 0 if lo is None else -(-int(lo) // g)
+        self.nM = self.hi_u + 1
+        groups = weekend_groups(p)
+        W = lim["max_weekends"]
+        self.nW = 1 if W is None or W >= len(groups) else W + 1
+        self.weekend_first: dict[int, bool] = {}
+        if self.nW > 1:
+            for grp in groups:
+                for k, d in enumerate(grp):
+                    self.weekend_first[d] = k == 0
+
+        # run states, as in pattern_dp: 0 START, 1 OE (off run from day 0), O1..OmO, WE1..WEK (work run
+        # from day 0, exempt from the minimum), W1..WK; without a maximum, work runs count to the minimum
+        mW, mO = lim["min_work"], lim["min_off"]
+        unlimited = lim["max_work"] is None or lim["max_work"] >= H
+        K = max(1, mW) if unlimited else max(1, lim["max_work"])
+        O = {j: 1 + j for j in range(1, mO + 1)}
+        WE = {k: 1 + mO + k for k in range(1, K + 1)}
+        Wk = {k: 1 + mO + K + k for k in range(1, K + 1)}
+        self.R = 2 + mO + 2 * K
+        self.is_off = np.zeros(self.R, dtype=bool)
+        self.is_off[[0, 1] + list(O.values())] = True
+        off_next: dict[int, int] = {0: 1, 1: 1}
+        work_next: dict[int, int] = {0: WE[1], 1: Wk[1]}
+        for j in range(1, mO + 1):
+            off_next[O[j]] = O[min(j + 1, mO)]
+        work_next[O[mO]] = Wk[1]
+        for k in range(1, K + 1):
+            off_next[WE[k]] = O[1]
+            if k >= mW:
+                off_next[Wk[k]] = O[1]
+            if k < K:
+                work_next[WE[k]] = WE[k + 1]
+                work_next[Wk[k]] = Wk[k + 1]
+            elif unlimited:
+                work_next[WE[k]] = WE[k]
+                work_next[Wk[k]] = Wk[k]
+        self.off_edges = sorted(off_next.items())
+        self.work_edges = sorted(work_next.items())
+        self.off_batches = _batches(self.off_edges, self.is_off)
+        self.work_batches = _batches(self.work_edges, self.is_off)
+        self.cells = self.R * self.L * self.nW * self.nM
+
+    # ------------------------------------------------------------------------------------ solving
+    def _forward(self, cost: list[list[float]]) -> list[np.ndarray]:
+        """V[d] (shape R x L x nW x nM): least cost of days < d ending in each state."""
+        V = np.full((self.R, self.L, self.nW, self.nM), INF)
+        V[0, 0, 0, 0] = 0.0
+        out = [V]
+        for d in range(self.H):
+            nxt = np.full_like(V, INF)
+            best_any = V.min(axis=1)  # (R, nW, nM): off ignores the last shift's class
+            _relax(nxt[:, 0], best_any + self.off_cost[d], self.off_batches, 0, 0, 0)
+            first = self.weekend_first.get(d)
+            reach_of: dict[bytes, np.ndarray] = {}
+            for o, c in zip(self.opts[d], cost[d]):
+                if o.units >= self.nM:
+                    continue
+                allowed = self.allowed[o.shift]
+                key = allowed.tobytes()
+                reach = reach_of.get(key)
+                if reach is None:
+                    reach = best_any if allowed.all() else np.where(allowed[None, :, None, None], V, INF).min(axis=1)
+                    reach_of[key] = reach
+                # a weekend day adds a weekend when it is the weekend's first day in the horizon, or the
+                # day before (same weekend) was off
+                inc_off = 1 if first is not None else 0
+                inc_work = 1 if first else 0
+                _relax(nxt[:, o.cls], reach + c, self.work_batches, inc_off, inc_work, o.units)
+            V = nxt
+            out.append(V)
+        return out
+
+    def _backtrack(self, Vs: list[np.ndarray], cost: list[list[float]], state: tuple) -> list[int | None]:
+        """The option index worked on each day (None: off) of a least-cost path to `state`."""
+        r, l, w, m = state
+        plan: list[int | None] = [None] * self.H
+        for d in range(self.H - 1, -1, -1):
+            V, target = Vs[d], Vs[d + 1][r, l, w, m]
+            found = None
+            if l == 0 and self.is_off[r]:
+                for src, dst in self.off_edges:
+                    if dst != r:
+                        continue
+                    for sl in range(self.L):
+                        if abs(V[src, sl, w, m] + self.off_cost[d] - target) <= 1e-7 * max(1.0, abs(target)):
+                            found = (None, src, sl, w, m)
+                            break
+                    if found:
+                        break
+            if found is None:
+                first = self.weekend_first.get(d)
+                for k, (o, c) in enumerate(zip(self.opts[d], cost[d])):
+                    if o.cls != l or o.units > m:
+                        continue
+                    for src, dst in self.work_edges:
+                        if dst != r:
+                            continue
+                        inc = 1 if first is not None and (first or self.is_off[src]) else 0
+                        if inc > w:
+                            continue
+                        for sl in np.flatnonzero(self.allowed[o.shift]):
+                            prev = V[src, sl, w - inc, m - o.units]
+                            if abs(prev + c - target) <= 1e-7 * max(1.0, abs(target)):
+                                found = (k, src, int(sl), w - inc, m - o.units)
+                                break
+                        if found:
+                            break
+                    if found:
+                        break
+            if found is None:  # pragma: no cover - the forward pass reached this state from somewhere
+                raise RuntimeError("schedule DP: no predecessor")
+            plan[d], r, l, w, m = found
+        return plan
+
+    def price(self, cover_cost: dict[int, float], paths: int = 5) -> tuple[list[tuple[frozenset, float]], float, bool]:
+        """The cheapest schedules by (own cost + sum of `cover_cost` over the covers worked), as
+        (covers worked, own cost), best last: the cheapest path into each of the `paths` best end
+        states, those that keep every per-type maximum. Also a lower bound on that least value over
+        the schedules that keep all the rules (the DP's optimum, maxima relaxed), and whether the
+        returned best schedule is that optimum (it is, unless the DP's best path breaks a maximum)."""
+        cost = [[o.own + cover_cost.get(o.ci, 0.0) for o in self.opts[d]] for d in range(self.H)]
+        Vs = self._forward(cost)
+        final = Vs[-1][:, :, :, self.lo_u:]
+        flat = final.ravel()
+        k = min(paths, int(np.isfinite(flat).sum()))
+        if k == 0:
+            return [], INF, True  # no schedule at all keeps the run, weekend and minutes rules
+        ends = np.argpartition(flat, k - 1)[:k] if k < flat.size else np.arange(flat.size)
+        ends = sorted(ends, key=lambda i: -flat[i])  # best last
+        bound = self.constant + float(flat[ends[-1]])
+        caps = np.asarray(self.caps, dtype=float)
+        found: list[tuple[frozenset, float]] = []
+        exact = False
+        for idx in ends:
+            r, l, w, m = np.unravel_index(int(idx), final.shape)
+            plan = self._backtrack(Vs, cost, (int(r), int(l), int(w), int(m) + self.lo_u))
+            col, own, counts = self._schedule(plan)
+            keeps = not len(caps) or bool((counts <= caps).all())
+            if keeps:
+                found.append((col, own))
+            exact = keeps  # (the last end state is the best)
+        return found, bound, exact
+
+    def _schedule(self, plan: list[int | None]) -> tuple[frozenset, float, np.ndarray]:
+        counts = np.zeros(len(self.caps))
+        own = self.constant
+        col = []
+        for d, k in enumerate(plan):
+            if k is None:
+                own += self.off_cost[d]
+                continue
+            o = self.opts[d][k]
+            col.append(o.ci)
+            own += o.own
+            if o.kind >= 0:
+                counts[o.kind] += 1
+        return frozenset(col), own, counts
+
+
+def _batches(edges: list[tuple[int, int]], is_off: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, bool]]:
+    """Edges (src, dst) in groups with distinct destinations and one kind of source (off or work), so
+    each group is one gather, one shifted minimum and one scatter."""
+    groups: list[tuple[list[int], list[int], bool]] = []
+    for src, dst in edges:
+        off = bool(is_off[src])
+        for srcs, dsts, kind in groups:
+            if kind == off and dst not in dsts:
+                srcs.append(src)
+                dsts.append(dst)
+                break
+        else:
+            groups.append(([src], [dst], off))
+    return [(np.array(a), np.array(b), k) for a, b, k in groups]
+
+
+def _relax(target: np.ndarray, values: np.ndarray, batches, inc_off: int, inc_work: int, units: int) -> None:
+    """target[dst] = min(target[dst], values[src] moved up by the weekend increment and `units`
+    minutes), for every batched edge; target and values are (R, nW, nM)."""
+    nW, nM = target.shape[1], target.shape[2]
+    for srcs, dsts, off in batches:
+        inc = inc_off if off else inc_work
+        if inc >= nW or units >= nM:
+            continue
+        moved = np.full((len(srcs), nW, nM), INF)
+        moved[:, inc:, units:] = values[srcs, :nW - inc, :nM - units]
+        target[dsts] = np.minimum(target[dsts], moved)

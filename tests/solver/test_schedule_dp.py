@@ -1,0 +1,69 @@
+"""The pricing DP (`service/solver/schedule_dp.py`): its schedules keep every hard rule (checked by the
+independent Curtois evaluator), its own costs are the requests' penalties, its value bounds CP-SAT's
+optimum from below and equals it whenever the DP says it is exact."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from service.solver.colgen import _Pricer
+from service.solver.formats import load_document
+from service.solver.schedule_dp import ScheduleDP
+from tests.solver.curtois.evaluator import REPO, benchmarks_dir, evaluate, instance_path, read_instance
+
+curtois = pytest.mark.skipif(not benchmarks_dir().is_dir(), reason="Curtois benchmark folder not found")
+
+
+def _own_cost(inst, emp: str, shifts: dict[int, str]) -> int:
+    on = sum(w for e, d, s, w in inst.on_requests if e == emp and shifts.get(d) != s)
+    off = sum(w for e, d, s, w in inst.off_requests if e == emp and shifts.get(d) == s)
+    return on + off
+
+
+@curtois
+@pytest.mark.parametrize("n", [4, 8, 14])
+def test_dp_schedules_keep_the_rules_and_bound_cp_sat_from_below(n):
+    text = instance_path(n).read_text()
+    p, inst = load_document(text), read_instance(text)
+    rng = random.Random(n)
+    exact_seen = 0
+    for e in rng.sample(range(len(p.employees)), 3):
+        emp = p.employees[e].id
+        dp = ScheduleDP.build(p, e)
+        assert dp is not None
+        pricer = _Pricer(p, e, use_dp=False)
+        for _ in range(3):
+            pi = [rng.choice([0.0, 0.0, 100.0, 60.0, -1.0, 1.0, 3.5]) for _ in p.covers]
+            found, bound, exact = dp.price({ci: -pi[ci] for ci in pricer.cis})
+            cols, _, optimal = pricer._cp_price(pi, 20.0, 1, lambda *a: None)
+            assert optimal
+            best = cols[-1][1] - sum(pi[ci] for ci in cols[-1][0])
+            assert bound <= best + 1e-6
+            for col, own in found:
+                shifts = {p.covers[ci].day: p.covers[ci].shift for ci in col}
+                assert len(shifts) == len(col)  # one shift a day
+                ev = evaluate(inst, {(emp, d): s for d, s in shifts.items()})
+                assert not [v for v in ev.violations if v.startswith(f"{emp}:")]
+                assert own == _own_cost(inst, emp, shifts)
+            if exact:
+                exact_seen += 1
+                col, own = found[-1]
+                assert own - sum(pi[ci] for ci in col) == pytest.approx(best, abs=1e-6)
+    assert exact_seen  # the comparison above ran
+
+
+@curtois
+def test_no_schedule_means_an_infinite_bound():
+    text = instance_path(1).read_text().replace("A,D=14,4320,3360,5,2,2,1", "A,D=14,4800,4800,5,2,2,1")
+    p = load_document(text)
+    found, bound, exact = ScheduleDP.build(p, 0).price({})
+    assert found == [] and bound == float("inf") and exact
+
+
+def test_rules_the_dp_does_not_hold_leave_pricing_to_cp_sat():
+    p = load_document(json.loads((REPO / "examples" / "ngrs_005.json").read_text()))
+    assert any(r.rule == "momWeeklyHoursCap44h" for r in p.rules)
+    assert ScheduleDP.build(p, 0) is None
