@@ -377,19 +377,22 @@ class ColumnGeneration:
 
     def dive(self, *, deadline: float, upper: float | None = None, complete_at: int = 6,
              reprice_rounds: int = 20, rng: random.Random | None = None) -> dict[tuple[int, int], int] | None:
-        """A roster by diving: fix every employee whose LP schedule is integral, else the schedule of
-        largest LP weight, re-price the others (up to `reprice_rounds` rounds, until no column prices
-        out), and repeat until `complete_at` employees are left; CP-SAT then rosters those together,
-        optimally against the fixed ones (`construct.GroupSolver`). Returns None when the LP value
-        reaches `upper` (no better roster down this path), on time out or stop. The master is released
-        afterwards."""
+        """A roster by diving: fix every employee whose LP schedule is integral, else the tenth of the
+        others (at least one) whose schedules weigh most in the LP, re-price the rest (up to
+        `reprice_rounds` rounds, until no column prices out), and repeat until `complete_at` employees
+        are left; CP-SAT then rosters those together, optimally against the fixed ones
+        (`construct.GroupSolver`). When the time for diving (all but a fifth of it, at most 5 s) runs
+        out, the rest are fixed at once. With `rng`, the heaviest schedule is one of the three heaviest
+        at random, so repeated dives differ. Returns None when the LP value reaches `upper` (no
+        better roster down this path), on time out or stop. The master is released afterwards."""
         from service.solver.construct import GroupSolver
 
         E = len(self.p.employees)
         fixed: dict[int, Column] = {}
+        dive_end = deadline - min(5.0, 0.2 * max(0.0, deadline - time.monotonic()))
         try:
             while E - len(fixed) > complete_at:
-                if self.should_stop() or time.monotonic() >= deadline:
+                if self.should_stop():
                     return None
                 solved = self.master.solve()
                 if solved is None:
@@ -406,22 +409,27 @@ class ColumnGeneration:
                         step.append((e, col))
                     else:
                         cands.append((w, e, col))
-                if not step and cands:
-                    cands.sort(key=lambda t: -t[0])
-                    # with `rng`: one of the three heaviest, by weight (repeated dives differ)
-                    _, e, col = rng.choices(cands[:3], weights=[c[0] for c in cands[:3]])[0] if rng else cands[0]
-                    step = [(e, col)]
+                cands.sort(key=lambda t: -t[0])
+                if rng is not None and len(cands) > 1:
+                    k = rng.choices(range(min(3, len(cands))), weights=[c[0] for c in cands[:3]])[0]
+                    cands.insert(0, cands.pop(k))
+                out_of_time = time.monotonic() >= dive_end
+                if out_of_time:
+                    step += [(e, col) for _, e, col in cands]
+                elif not step:
+                    step = [(e, col) for _, e, col in cands[:max(1, len(cands) // 10)]]
                 for e, col in step[:max(1, E - len(fixed) - complete_at)]:
                     fixed[e] = col
                     self.master.fix(e, col)
-                self._reprice([e for e in range(E) if e not in fixed], deadline, reprice_rounds)
+                if not out_of_time:
+                    self._reprice([e for e in range(E) if e not in fixed], dive_end, reprice_rounds)
             gs = GroupSolver(self.p, register=self.register, seed=self.seed)
             for e, col in fixed.items():
                 gs.roster[e] = set(col)
                 for ci in col:
                     gs.filled[ci] += 1
             free = [e for e in range(E) if e not in fixed]
-            if free and gs.solve_group(free, max(0.05, deadline - time.monotonic()), improve_only=False) is None:
+            if free and gs.solve_group(free, max(0.5, deadline - time.monotonic()), improve_only=False) is None:
                 return None
             roster = gs.assignment()
             self.add_roster(roster)  # the completed schedules join the pool

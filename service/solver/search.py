@@ -533,10 +533,11 @@ class Search:
             roster = cg.dive(deadline=time.monotonic() + DIVE_SHARE * self.remaining(), upper=self.objective)
         if roster is not None and not self.should_stop():
             self._push_roster(self.ctx.model, roster, "colgen")
-        if self._check_proven() or self.should_stop():
+        if self._check_proven() or self.should_stop() or not res.converged:
             return True
         # the restricted master as an integer program over every column so far plus the incumbent's
-        # schedules: keeps the incumbent or recombines it with the LP's columns
+        # schedules: keeps the incumbent or recombines it with the LP's columns (only once the LP
+        # converged: before that the pool holds few good schedules)
         with self.lock:
             values = self.values
         hint = None
