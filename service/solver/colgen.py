@@ -12,7 +12,11 @@ cost is that employee's own penalties (requests, soft rules). What the search ge
   it sees each employee's rules as a whole (Curtois Instance8: 1297 against CP-SAT's 1250, optimum 1300);
 - a **roster** whenever the LP optimum is integral (Curtois Instance4: the LP optimum 1716 is the
   proven optimum), and otherwise a **dive**: fix the schedule the LP weights most, re-price the others,
-  repeat until everybody has one.
+  repeat until everybody has one;
+- a **proof** where the pool can be made complete: under the duals of the best pricing round, every
+  schedule whose reduced cost lies within (incumbent - 1 - Lagrangian bound) of its employee's minimum
+  is enumerated (`near_optimal_columns`); the restricted master as an integer program over that pool
+  (`best_combination`, SCIP) then finds the optimum, or shows that the incumbent is one.
 
 Only for `construct.separable` problems: then any set of individually feasible schedules is a feasible
 roster, so columns combine freely. Covers without a surplus weight (hard maxima) keep their surplus in
@@ -49,6 +53,8 @@ RC_EPS = 1e-6
 FAST_PRICING_SECONDS = 0.05
 # Price of a surplus person on a cover that forbids surplus, in the master LP only.
 ARTIFICIAL_WEIGHT = 1e7
+# Most schedules `near_optimal_columns` pools per employee.
+ENUMERATION_CAP = 3000
 
 RegisterFn = Callable[..., None]
 Column = frozenset  # original cover indices worked by one employee
@@ -86,6 +92,8 @@ class _Round:
     priced (`complete`) and every pricing solved to optimality (`exact`)."""
 
     lagrangian: float
+    pi: list[float] = dataclasses.field(default_factory=list)
+    bounds: dict[int, float] = dataclasses.field(default_factory=dict)  # min reduced cost by employee
     added: int = 0
     exact: bool = True
     complete: bool = True
@@ -198,6 +206,52 @@ class _Pricer:
         return found, bound, status == cp_model.OPTIMAL
 
 
+    def enumerate(self, pi: list[float], floor: float, slack: float, *, time_limit: float, cap: int,
+                  register: RegisterFn) -> tuple[dict[Column, int], bool]:
+        """Every schedule of reduced cost own cost - pi . covers - `floor` at most `slack` (`floor` a
+        lower bound on that minimum, e.g. the pricing bound), with its least own cost; and whether
+        the list is complete (not cut by `cap` schedules or the time limit)."""
+        m = self.model.clone()
+        m.clear_objective()
+        m.clear_hints()
+        coef = [int(round(-pi[ci] * SCALE)) for ci in self.cis]
+        expr = sum(SCALE * t.weight * t.var for t in self.terms) + sum(c * x for c, x in zip(coef, self.xs) if c)
+        # rounding the duals moves the scaled expression by at most half a unit per cover worked: the
+        # right side allows for it, so no schedule within `slack` is cut off (a few just outside may come)
+        m.add(expr <= int(math.floor((floor + slack) * SCALE + 0.5 * self.max_covers + 1)))
+        found: dict[Column, int] = {}
+        cis, xs, terms = self.cis, self.xs, self.terms
+
+        class Collect(cp_model.CpSolverSolutionCallback):
+            def on_solution_callback(self) -> None:
+                col = frozenset(ci for ci, x in zip(cis, xs) if self.boolean_value(x))
+                own = sum(t.weight * int(self.value(t.var)) for t in terms)
+                found[col] = min(own, found.get(col, own))
+                if len(found) >= cap:
+                    self.stop_search()
+
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.enumerate_all_solutions = True
+        solver.parameters.max_time_in_seconds = max(0.01, time_limit)
+        register(solver)
+        try:
+            status = solver.solve(m, Collect())
+        finally:
+            register(solver, False)
+        return found, status in (cp_model.OPTIMAL, cp_model.INFEASIBLE) and len(found) < cap
+
+
+class _Interruptible:
+    """A pywraplp solver seen as something `register` can stop (it calls `stop_search`)."""
+
+    def __init__(self, solver: pywraplp.Solver):
+        self.solver = solver
+
+    def stop_search(self) -> None:
+        self.solver.InterruptSolve()
+
+
 class _Master:
     """The restricted master LP (GLOP), grown one column at a time."""
 
@@ -225,7 +279,14 @@ class _Master:
         self.columns: dict[int, dict[Column, tuple[pywraplp.Variable, int]]] = defaultdict(dict)
 
     def add(self, e: int, col: Column, cost: int) -> bool:
-        if col in self.columns[e]:
+        """Pool `col` for employee e at `cost`; True if it is new. A known column keeps the lower
+        of its costs: a pricing solve cut by its time limit may price a schedule above its least own
+        cost, and the pool program's optimum is only exact at the least."""
+        known = self.columns[e].get(col)
+        if known is not None:
+            if cost < known[1]:
+                self.objective.SetCoefficient(known[0], cost)
+                self.columns[e][col] = (known[0], cost)
             return False
         v = self.lp.NumVar(0, self.lp.infinity(), "")
         self.objective.SetCoefficient(v, cost)
@@ -271,6 +332,7 @@ class ColumnGeneration:
         self.lp_value: float | None = None
         self.infeasible_employee: int | None = None
         self.solves = 0
+        self.best_round: _Round | None = None  # the complete pricing round of the best Lagrangian bound
 
     def _pricer(self, e: int) -> _Pricer:
         pr = self.pricers.get(e)
@@ -331,6 +393,8 @@ class ColumnGeneration:
             if rnd.complete and math.isfinite(rnd.lagrangian):
                 lb = self._round_bound(rnd.lagrangian)
                 self.lower_bound = lb if self.lower_bound is None else max(self.lower_bound, lb)
+                if self.best_round is None or rnd.lagrangian > self.best_round.lagrangian:
+                    self.best_round = rnd
             if rnd.added == 0:
                 if rnd.exact:
                     converged = True
@@ -346,7 +410,8 @@ class ColumnGeneration:
                      exact: bool) -> _Round:
         """Price every employee in `employees` once under the duals (pi, mu); add the columns of
         negative reduced cost; return how many, and the Lagrangian bound of these duals."""
-        rnd = _Round(lagrangian=sum(y * c.required for y, c in zip(pi, self.p.covers)) + self._slack_bound(pi))
+        rnd = _Round(lagrangian=sum(y * c.required for y, c in zip(pi, self.p.covers)) + self._slack_bound(pi),
+                     pi=pi)
         for e in employees:
             if self.should_stop() or time.monotonic() >= deadline:
                 rnd.exact = rnd.complete = False
@@ -354,6 +419,7 @@ class ColumnGeneration:
             found, bound, optimal = self._price(e, pi, deadline, exact)
             rnd.exact = rnd.exact and optimal
             rnd.lagrangian += bound  # min over schedules of (own cost - pi . covers)
+            rnd.bounds[e] = bound
             for col, cost in found:
                 if cost - sum(pi[ci] for ci in col) - mu[e] < -RC_EPS and self.master.add(e, col, cost):
                     rnd.added += 1
@@ -463,61 +529,92 @@ class ColumnGeneration:
                 out[e] = col
         return out
 
-    def best_combination(self, *, time_limit: float, hint: dict[int, Column] | None = None
-                         ) -> tuple[dict[tuple[int, int], int], float] | None:
-        """The best roster made of pooled columns only (the restricted master as an integer program,
-        solved by CP-SAT): every column generated so far, by pricing, dives and `add_roster`, is a
-        candidate schedule of its employee; `hint` (pooled columns, e.g. from `add_roster`) is where
-        the search starts. Returns (roster, objective) or None.
+    def near_optimal_columns(self, *, upper: float, deadline: float, cap: int = ENUMERATION_CAP
+                             ) -> tuple[int, bool]:
+        """Pool every schedule that can be part of a roster of objective below `upper` (an integer):
+        for the duals of the best complete pricing round, a roster's objective is the Lagrangian
+        bound plus each employee's excess reduced cost plus the slacks' (all of them nonnegative),
+        so no employee's excess exceeds upper - 1 - bound. Enumerated by CP-SAT, an equal share of
+        the time per employee, at most `cap` schedules each. Returns (columns added, complete): when
+        complete, the restricted master's integer optimum over the pool is the problem's optimum
+        or no roster beats `upper`."""
+        rnd = self.best_round
+        if rnd is None:
+            return 0, False
+        slack = upper - 1 - rnd.lagrangian
+        if slack < 0:
+            return 0, True
+        added, complete = 0, True
+        employees = list(range(len(self.p.employees)))
+        for k, e in enumerate(employees):
+            left = deadline - time.monotonic()
+            if self.should_stop() or left <= 0:
+                return added, False
+            found, done = self._pricer(e).enumerate(rnd.pi, rnd.bounds[e], slack, time_limit=left / (len(employees) - k),
+                                                    cap=cap, register=self.register)
+            complete = complete and done
+            added += sum(self.master.add(e, col, cost) for col, cost in found.items())
+        return added, complete
 
-        Cover rows are equalities, people + shortfall - surplus = required: with the shortfall and
-        surplus as lower bounds only, CP-SAT's LP went unused on this model (Curtois Instance5 pool of
-        1,270 columns: 1346 after 30 s, bound 43) while the equality form is solved to optimality
-        (1144, 7.5 s)."""
+    def best_combination(self, *, time_limit: float, hint: dict[int, Column] | None = None
+                         ) -> tuple[dict[tuple[int, int], int], float, bool] | None:
+        """The best roster made of pooled columns only (the restricted master as an integer program,
+        solved by SCIP): every column generated so far, by pricing, dives, `near_optimal_columns` and
+        `add_roster`, is a candidate schedule of its employee; `hint` (pooled columns, e.g. from
+        `add_roster`) is where the search starts. Returns (roster, objective, proven optimal over the
+        pool) or None.
+
+        SCIP rather than CP-SAT: this is a set-partitioning program, where an LP-based branch-and-cut
+        is at home (Curtois Instance5, 5,080 pooled columns: SCIP proves 1143 optimal over the pool
+        in 5.5 s; CP-SAT had no roster within 1 s and 1149 after 30 s on a smaller pool)."""
         p = self.p
-        m = cp_model.CpModel()
-        chosen: dict[tuple[int, Column], cp_model.IntVar] = {}
-        on_cover: dict[int, list] = defaultdict(list)
-        objective = []
+        solver = pywraplp.Solver.CreateSolver("SCIP")
+        if solver is None:  # pragma: no cover - SCIP ships with every OR-Tools wheel
+            raise RuntimeError("OR-Tools SCIP is not available")
+        solver.SetTimeLimit(int(max(0.05, time_limit) * 1000))
+        objective = solver.Objective()
+        objective.SetMinimization()
+        rows = []
+        for c in p.covers:
+            row = solver.Constraint(c.required, c.required)
+            if c.required > 0:
+                short = solver.IntVar(0, c.required, "")
+                row.SetCoefficient(short, 1)
+                objective.SetCoefficient(short, c.under_weight)
+            if c.over_weight is not None and len(c.eligible) > c.required:
+                surplus = solver.IntVar(0, len(c.eligible) - c.required, "")
+                row.SetCoefficient(surplus, -1)
+                objective.SetCoefficient(surplus, c.over_weight)
+            rows.append(row)
+        chosen: list[tuple[int, Column, pywraplp.Variable]] = []
+        hint_vars, hint_values = [], []
         for e in range(len(p.employees)):
-            lits = []
-            for col, (_, cost) in self.master.columns[e].items():
-                b = m.new_bool_var(f"s_{e}_{len(lits)}")
-                chosen[(e, col)] = b
-                lits.append(b)
-                if cost:
-                    objective.append(cost * b)
-                for ci in col:
-                    on_cover[ci].append(b)
-                if hint is not None and e in hint:
-                    m.add_hint(b, 1 if col == hint[e] else 0)
-            if not lits:
+            if not self.master.columns[e]:
                 return None
-            m.add_exactly_one(lits)
-        for ci, c in enumerate(p.covers):
-            people = sum(on_cover[ci]) if on_cover[ci] else 0
-            short = m.new_int_var(0, c.required, f"short_{ci}")
-            expr = people + short
-            if c.over_weight is not None and len(on_cover[ci]) and len(c.eligible) > c.required:
-                surplus = m.new_int_var(0, len(c.eligible) - c.required, f"surplus_{ci}")
-                expr = expr - surplus
-                if c.over_weight:
-                    objective.append(c.over_weight * surplus)
-            m.add(expr == c.required)
-            if c.under_weight and c.required:
-                objective.append(c.under_weight * short)
-        m.minimize(sum(objective))
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.linearization_level = 2
-        solver.parameters.max_time_in_seconds = max(0.05, time_limit)
-        solver.parameters.random_seed = self.seed
-        self.register(solver)
+            one = solver.Constraint(1, 1)
+            for col, (_, cost) in self.master.columns[e].items():
+                b = solver.BoolVar("")
+                chosen.append((e, col, b))
+                one.SetCoefficient(b, 1)
+                objective.SetCoefficient(b, cost)
+                for ci in col:
+                    rows[ci].SetCoefficient(b, 1)
+                if hint is not None and e in hint:
+                    hint_vars.append(b)
+                    hint_values.append(1.0 if col == hint[e] else 0.0)
+        if hint_vars:
+            solver.SetHint(hint_vars, hint_values)
+        # MPSolver stops at a relative gap of 1e-4 by default: OPTIMAL must mean proven, since the
+        # search takes it as a bound
+        params = pywraplp.MPSolverParameters()
+        params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
+        handle = _Interruptible(solver)
+        self.register(handle)
         try:
-            status = solver.solve(m)
+            status = solver.Solve(params)
         finally:
-            self.register(solver, False)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            self.register(handle, False)
+        if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
             return None
-        roster = {(e, ci): 1 for (e, col), b in chosen.items() if solver.boolean_value(b) for ci in col}
-        return roster, solver.objective_value
+        roster = {(e, ci): 1 for e, col, b in chosen if b.solution_value() > 0.5 for ci in col}
+        return roster, round(objective.Value()), status == pywraplp.Solver.OPTIMAL

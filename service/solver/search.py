@@ -542,18 +542,37 @@ class Search:
             self._push_roster(self.ctx.model, roster, "colgen")
         if self._check_proven() or self.should_stop() or not res.converged:
             return True
-        # the restricted master as an integer program over every column so far plus the incumbent's
-        # schedules: keeps the incumbent or recombines it with the LP's columns (only once the LP
-        # converged: before that the pool holds few good schedules)
-        with self.lock:
-            values = self.values
-        hint = None
-        if values is not None:
-            hint = cg.add_roster({key: values[var.index] for key, var in self.ctx.x.items()})
-        best = cg.best_combination(time_limit=POOL_SHARE * self.remaining(), hint=hint)
-        if best is not None and (self.objective is None or best[1] < self.objective - 1e-9):
-            self._push_roster(self.ctx.model, best[0], "pool")
-        self._check_proven()
+        # The restricted master as an integer program over every column so far, the incumbent's
+        # schedules and every schedule that could take part in a better roster (only once the LP
+        # converged: before that its bound is too weak to leave few such schedules). When that
+        # enumeration is complete, the program's optimum settles the problem.
+        # Again whenever the incumbent improved meanwhile (the LNS thread runs all along): a lower
+        # incumbent leaves fewer such schedules, so the next enumeration is more often complete.
+        last_upper = None
+        for _ in range(POOL_ROUNDS):
+            with self.lock:
+                values, upper = self.values, self.objective
+            if upper is None or upper == last_upper or self.should_stop():
+                break
+            last_upper = upper
+            added, complete = cg.near_optimal_columns(
+                upper=upper, deadline=time.monotonic() + ENUMERATION_SHARE * self.remaining())
+            self.stats["enumerated_columns"] += added
+            self.stats["enumeration_complete"] = int(complete)
+            hint = None
+            if values is not None:
+                hint = cg.add_roster({key: values[var.index] for key, var in self.ctx.x.items()})
+            best = cg.best_combination(time_limit=POOL_SHARE * self.remaining(), hint=hint)
+            if best is not None:
+                roster, objective, optimal = best
+                if self.objective is None or objective < self.objective - 1e-9:
+                    self._push_roster(self.ctx.model, roster, "pool")
+                if optimal and complete and not self.should_stop():
+                    with self.lock:
+                        self.bound = max(self.bound if self.bound is not None else -math.inf,
+                                         min(objective, upper))
+            if self._check_proven():
+                break
         return True
 
     def _column_generation_then_lns(self) -> int:
@@ -715,7 +734,9 @@ GROUP_DESCENT_ONLY_FROM = 500_000  # assignment variables (Instance22: 109 k, 23
 COLUMN_GENERATION = True  # for separable problems on horizons below DECOMPOSE_FROM_DAYS (see `colgen.py`)
 COLGEN_SHARE = 0.4  # of the time left, at most, for column generation to converge
 DIVE_SHARE = 0.3  # of the time left after it, at most, for the dive
-POOL_SHARE = 0.15  # of the time left after the dive, at most, for the restricted master as an IP
+ENUMERATION_SHARE = 0.3  # of the time left after the dive, at most, for pooling near-optimal schedules
+POOL_SHARE = 0.25  # of the time left after that, at most, for the restricted master as an IP
+POOL_ROUNDS = 3  # enumeration and IP rounds, each after the incumbent improved
 FULL_AFTER_COLGEN_SHARE = 0.1  # of the time left after column generation (at least FULL_AFTER_COLGEN_MIN s)
 FULL_AFTER_COLGEN_MIN = 2.0
 RESUME_MIN_SECONDS = 0.5  # a one-thread solve that returned early resumes when this much time is left

@@ -68,7 +68,7 @@ def test_dive_and_pool_rosters_pass_the_evaluator():
     # the restricted master over the pool (the dive added its schedules) keeps or beats the dive
     best = cg.best_combination(time_limit=8, hint=cg.add_roster(dived))
     assert best is not None
-    roster, objective = best
+    roster, objective, _ = best
     ev2 = _evaluate(text, p, roster)
     assert ev2.feasible, ev2.violations[:5]
     assert ev2.objective == objective <= ev.objective
@@ -123,3 +123,55 @@ def test_an_employee_without_any_schedule_leaves_the_proof_of_infeasibility_to_c
     assert cg.infeasible_employee == 0 and cg.lower_bound is None and not res.converged
     sol = solve_problem(p, time_limit=20, workers=2, explain_infeasible=False)
     assert sol.status == "INFEASIBLE" and not sol.has_roster
+
+
+@curtois
+@pytest.mark.slow
+def test_enumerated_schedules_are_within_the_slack_at_their_own_cost():
+    p = load_document(instance_path(5).read_text())
+    cg = _converged(p)
+    rnd = cg.best_round
+    # the LP value, less what rounding the duals for CP-SAT pricing costs the bound
+    assert rnd is not None and cg.lp_value - 0.5 <= rnd.lagrangian <= cg.lp_value + 1e-6
+    for e in (0, 4, 13):
+        pricer = cg._pricer(e)
+        found, complete = pricer.enumerate(rnd.pi, rnd.bounds[e], 2.0, time_limit=30, cap=5000,
+                                           register=lambda *a, **k: None)
+        assert complete and found
+        best, _, _ = pricer.price(rnd.pi, exact=True, time_limit=2, seed=0, register=lambda *a, **k: None)
+        assert best[-1][0] in found  # the least reduced cost schedule is among them
+        for col, cost in found.items():
+            assert pricer.cost(col) == cost
+            excess = cost - sum(rnd.pi[ci] for ci in col) - rnd.bounds[e]
+            assert -1e-6 <= excess <= 2.0 + 0.5 * pricer.max_covers / 1000 + 1e-3
+
+
+@curtois
+@pytest.mark.slow
+def test_complete_enumeration_and_the_pool_program_prove_the_optimum():
+    text = instance_path(3).read_text()
+    p = load_document(text)
+    cg = _converged(p)
+    # every schedule that could take part in a roster of objective below optimum + 1
+    # (one employee has over 3,000 schedules of zero reduced cost: covers whose dual is zero)
+    added, complete = cg.near_optimal_columns(upper=BEST_KNOWN[3] + 1, deadline=time.monotonic() + 60,
+                                              cap=100_000)
+    assert complete
+    roster, objective, optimal = cg.best_combination(time_limit=60)
+    assert optimal and objective == BEST_KNOWN[3]
+    ev = _evaluate(text, p, roster)
+    assert ev.feasible and ev.objective == objective
+
+
+@curtois
+def test_a_schedule_pooled_twice_keeps_its_lower_cost():
+    # a pricing solve cut by its time limit can price a schedule above its least own cost; the pool
+    # program's optimum is only exact at the least
+    p = load_document(instance_path(1).read_text())
+    cg = ColumnGeneration(p)
+    col = next(iter(cg.master.columns[0]), None) or frozenset()
+    cg.master.add(0, col, 50)
+    cost = cg.master.columns[0][col][1]
+    assert cg.master.add(0, col, cost + 7) is False and cg.master.columns[0][col][1] == cost
+    assert cg.master.add(0, col, cost - 3) is False and cg.master.columns[0][col][1] == cost - 3
+    assert cg.master.objective.GetCoefficient(cg.master.columns[0][col][0]) == cost - 3
