@@ -727,7 +727,7 @@ def _term_value(var, values: list[int]) -> int:
 WINDOW_DAYS = 28
 OVERLAP_DAYS = 14
 LOOKAHEAD_DAYS = 7  # solved with the window but not kept, so the window's end can be continued
-HISTORY_WEIGHT = 10_000_000  # keeps the overlap's fixed assignments (covers are the only way to fix work)
+HISTORY_WEIGHT = 10_000_000  # of an overlap cover: the history a window sees (its people are also fixed hard)
 DECOMPOSE_FROM_DAYS = 112
 GROUP_DESCENT_SHARE = 0.5  # of the time left after construction, before whole-model LNS takes over
 GROUP_DESCENT_ONLY_FROM = 500_000  # assignment variables (Instance22: 109 k, 23: 333 k, 24: 1.04 M)
@@ -865,6 +865,11 @@ def window_problems_roster(problem, *, time_budget: float, workers: int, registe
                     dataclasses.replace(r, hard=False, weight=1000) if r.rule in limits and r.hard else r
                     for r in sub.rules))
             sctx = build(sub)
+            # the overlap is history: its people must stay on it, or a first, merely feasible,
+            # solution that pays a history shortfall lets a run rule miss work the roster keeps
+            for (e, sci), var in sctx.x.items():
+                if back[sci] is None and e in sub.covers[sci].eligible:
+                    sctx.model.add(var == 1)
             solver = cp_model.CpSolver()
             left = t_end - time.monotonic()
             tune(solver.parameters, workers, max(1.0, left / (len(starts) - k)), log=log)
