@@ -24,6 +24,7 @@ It only touches the decision variables `ctx.x`, so it works for every input form
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import threading
@@ -520,6 +521,14 @@ class Search:
                               seed=self.rng.randrange(1 << 30))
         t = time.monotonic()
         res = cg.run(deadline=t + COLGEN_SHARE * self.remaining(), upper=self.objective)
+        if (not res.converged and res.lower_bound is not None and res.lp_value
+                and res.lp_value - res.lower_bound <= COLGEN_NEAR * abs(res.lp_value) and not self.should_stop()):
+            # nearly there (Curtois Instance9 at 24 s of 60: LP 405.67, bound 405): a little more
+            # time buys the dive and the proof pool, which an unconverged LP does not get
+            more = cg.run(deadline=time.monotonic() + COLGEN_EXTRA_SHARE * self.remaining(), upper=self.objective)
+            self.stats["colgen_extended"] = 1
+            res = dataclasses.replace(more, iterations=res.iterations + more.iterations,
+                                      seconds=time.monotonic() - t)
         self.stats["colgen_seconds"] = round(res.seconds, 1)
         self.stats["colgen_iterations"] = res.iterations
         self.stats["colgen_columns"] = res.columns
@@ -733,6 +742,8 @@ GROUP_DESCENT_SHARE = 0.5  # of the time left after construction, before whole-m
 GROUP_DESCENT_ONLY_FROM = 500_000  # assignment variables (Instance22: 109 k, 23: 333 k, 24: 1.04 M)
 COLUMN_GENERATION = True  # for separable problems on horizons below DECOMPOSE_FROM_DAYS (see `colgen.py`)
 COLGEN_SHARE = 0.4  # of the time left, at most, for column generation to converge
+COLGEN_NEAR = 0.02  # an unconverged LP within this fraction of its bound gets, at most, ...
+COLGEN_EXTRA_SHARE = 0.25  # ... this share of the time then left to converge
 DIVE_SHARE = 0.3  # of the time left after it, at most, for the dive
 ENUMERATION_SHARE = 0.3  # of the time left after the dive, at most, for pooling near-optimal schedules
 POOL_SHARE = 0.25  # of the time left after that, at most, for the restricted master as an IP
