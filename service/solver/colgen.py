@@ -53,9 +53,6 @@ RC_EPS = 1e-6
 FAST_PRICING_SECONDS = 0.05
 # Price of a surplus person on a cover that forbids surplus, in the master LP only.
 ARTIFICIAL_WEIGHT = 1e7
-# Wentges smoothing: pricing duals = SMOOTHING x those of the best Lagrangian bound + the rest x the LP's
-# (damps the dual oscillation that makes column generation tail off).
-SMOOTHING = 0.5
 # Most schedules `near_optimal_columns` pools per employee.
 ENUMERATION_CAP = 3000
 
@@ -386,18 +383,13 @@ class ColumnGeneration:
         # they stop: CP-SAT finds a good column long before it proves it best (Curtois Instance8: 45 ms
         # of 50), and the DP is exact whenever its multipliers leave the per-type maxima alone.
         fast = True
-        smooth = SMOOTHING
         while not self.should_stop() and time.monotonic() < deadline:
             solved = self.master.solve()
             if solved is None:
                 break
             self.lp_value, pi, mu = solved
             iterations += 1
-            price_at = pi
-            if smooth and self.best_round is not None:
-                center = self.best_round.pi
-                price_at = [smooth * c + (1 - smooth) * y for c, y in zip(center, pi)]
-            rnd = self._price_round(employees, price_at, mu, deadline, exact=not fast, lp_pi=pi)
+            rnd = self._price_round(employees, pi, mu, deadline, exact=not fast)
             if rnd.complete and math.isfinite(rnd.lagrangian):
                 lb = self._round_bound(rnd.lagrangian)
                 self.lower_bound = lb if self.lower_bound is None else max(self.lower_bound, lb)
@@ -409,14 +401,6 @@ class ColumnGeneration:
                     # rounds that could not prove a last employee's pricing)
                     converged = True
                     break
-            if upper is not None and self.lower_bound is not None and self.lower_bound >= upper - 1e-9:
-                break
-            if price_at is not pi:
-                # smoothed duals: a round that adds nothing proves nothing about the LP's own duals,
-                # so the next round prices at them
-                smooth = SMOOTHING if rnd.added else 0.0
-                continue
-            smooth = SMOOTHING
             if rnd.added == 0:
                 if rnd.exact:  # no column prices out, and pricing proved it
                     converged = True
@@ -424,14 +408,14 @@ class ColumnGeneration:
                 fast = False
             else:
                 fast = True
+            if upper is not None and self.lower_bound is not None and self.lower_bound >= upper - 1e-9:
+                break
         return self._result(converged, iterations, t0)
 
     def _price_round(self, employees: list[int], pi: list[float], mu: list[float], deadline: float,
-                     exact: bool, lp_pi: list[float] | None = None) -> _Round:
-        """Price every employee in `employees` once under the duals pi; add the columns of negative
-        reduced cost under the LP's duals (`lp_pi`, default pi; and mu); return how many, and the
-        Lagrangian bound of pi."""
-        lp_pi = pi if lp_pi is None else lp_pi
+                     exact: bool) -> _Round:
+        """Price every employee in `employees` once under the duals (pi, mu); add the columns of
+        negative reduced cost; return how many, and the Lagrangian bound of these duals."""
         rnd = _Round(lagrangian=sum(y * c.required for y, c in zip(pi, self.p.covers)) + self._slack_bound(pi),
                      pi=pi)
         for e in employees:
@@ -443,7 +427,7 @@ class ColumnGeneration:
             rnd.lagrangian += bound  # min over schedules of (own cost - pi . covers)
             rnd.bounds[e] = bound
             for col, cost in found:
-                if cost - sum(lp_pi[ci] for ci in col) - mu[e] < -RC_EPS and self.master.add(e, col, cost):
+                if cost - sum(pi[ci] for ci in col) - mu[e] < -RC_EPS and self.master.add(e, col, cost):
                     rnd.added += 1
         return rnd
 
