@@ -32,6 +32,7 @@ from service.solver.rules.sequences import weekend_groups
 
 SUPPORTED = frozenset({"maxConsecutiveWorkingDays", "minConsecutiveWorkingDays", "minConsecutiveDaysOff",
                        "runPattern", "maxWeekends", "maxShiftsPerType", "totalMinutes"})
+ENUMERATION_WALK = 4  # schedules `enumerate` may walk (maxima broken ones too) per schedule it may list
 MAX_CELLS = 2_000_000  # states a day (run x class x weekends x minutes); beyond it CP-SAT prices
 INF = math.inf
 
@@ -278,6 +279,69 @@ class ScheduleDP:
                 found.append((col, own))
             exact = keeps  # (the last end state is the best)
         return found, bound, exact
+
+    def enumerate(self, cover_cost: dict[int, float], threshold: float, *, cap: int, deadline: float
+                  ) -> tuple[dict[frozenset, float], bool]:
+        """Every schedule of value (own cost + sum of `cover_cost` over the covers worked) at most
+        `threshold` that keeps the per-type maxima, as {covers worked: own cost}; and whether that
+        list is complete (not cut by `cap` schedules or the deadline). A depth-first walk back from
+        the end states that prunes by the forward values, which are exact least costs from day 0, so
+        every branch it enters ends in a schedule within the threshold: the work is proportional to
+        the schedules listed (paths that break a maximum included), not to the state space."""
+        import time
+
+        cost = [[o.own + cover_cost.get(o.ci, 0.0) for o in self.opts[d]] for d in range(self.H)]
+        Vs = self._forward(cost)
+        limit = threshold - self.constant + 1e-6 * max(1.0, abs(threshold))
+        caps = np.asarray(self.caps, dtype=float)
+        found: dict[frozenset, float] = {}
+        plan: list[int | None] = [None] * self.H
+        walked = [0]  # schedules reached, including those over a maximum
+        cut = [False]
+
+        def back(d: int, r: int, l: int, w: int, m: int, suffix: float) -> None:
+            if cut[0]:
+                return
+            if d < 0:
+                walked[0] += 1
+                col, own, counts = self._schedule(plan)
+                if not len(caps) or bool((counts <= caps).all()):
+                    found[col] = own
+                if len(found) >= cap or walked[0] >= ENUMERATION_WALK * cap or (
+                        walked[0] % 256 == 0 and time.monotonic() >= deadline):
+                    cut[0] = True
+                return
+            V, room = Vs[d], limit - suffix
+            if l == 0 and self.is_off[r]:
+                c = self.off_cost[d]
+                for src, dst in self.off_edges:
+                    if dst == r:
+                        for sl in range(self.L):
+                            if V[src, sl, w, m] + c <= room:
+                                plan[d] = None
+                                back(d - 1, src, sl, w, m, suffix + c)
+            first = self.weekend_first.get(d)
+            for k, (o, c) in enumerate(zip(self.opts[d], cost[d])):
+                if o.cls != l or o.units > m:
+                    continue
+                for src, dst in self.work_edges:
+                    if dst != r:
+                        continue
+                    inc = 1 if first is not None and (first or self.is_off[src]) else 0
+                    if inc > w:
+                        continue
+                    for sl in np.flatnonzero(self.allowed[o.shift]):
+                        if V[src, sl, w - inc, m - o.units] + c <= room:
+                            plan[d] = k
+                            back(d - 1, src, int(sl), w - inc, m - o.units, suffix + c)
+            plan[d] = None
+
+        final = Vs[-1]
+        for idx in np.argwhere(np.isfinite(final)):
+            r, l, w, m = (int(v) for v in idx)
+            if m >= self.lo_u and final[r, l, w, m] <= limit:
+                back(self.H - 1, r, l, w, m, 0.0)
+        return found, not cut[0]
 
     def _schedule(self, plan: list[int | None]) -> tuple[frozenset, float, np.ndarray]:
         counts = np.zeros(len(self.caps))
