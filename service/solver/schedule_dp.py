@@ -20,6 +20,7 @@ resource-constrained shortest paths over our rule set.
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import reduce
@@ -209,46 +210,40 @@ class ScheduleDP:
             out.append(V)
         return out
 
+    def _predecessors(self, V: np.ndarray, cost: list[float], d: int, r: int, l: int, w: int, m: int):
+        """Every way into state (r, l, w, m) after day d: (option index worked on day d or None for
+        off, the state before it, the value there V[that state] + day d's cost, day d's cost)."""
+        if l == 0 and self.is_off[r]:
+            c = self.off_cost[d]
+            for src, dst in self.off_edges:
+                if dst == r:
+                    for sl in range(self.L):
+                        yield None, (src, sl, w, m), V[src, sl, w, m] + c, c
+        first = self.weekend_first.get(d)
+        for k, (o, c) in enumerate(zip(self.opts[d], cost)):
+            if o.cls != l or o.units > m:
+                continue
+            for src, dst in self.work_edges:
+                if dst != r:
+                    continue
+                inc = 1 if first is not None and (first or self.is_off[src]) else 0
+                if inc > w:
+                    continue
+                for sl in np.flatnonzero(self.allowed[o.shift]):
+                    state = (src, int(sl), w - inc, m - o.units)
+                    yield k, state, V[state] + c, c
+
     def _backtrack(self, Vs: list[np.ndarray], cost: list[list[float]], state: tuple) -> list[int | None]:
         """The option index worked on each day (None: off) of a least-cost path to `state`."""
-        r, l, w, m = state
         plan: list[int | None] = [None] * self.H
         for d in range(self.H - 1, -1, -1):
-            V, target = Vs[d], Vs[d + 1][r, l, w, m]
-            found = None
-            if l == 0 and self.is_off[r]:
-                for src, dst in self.off_edges:
-                    if dst != r:
-                        continue
-                    for sl in range(self.L):
-                        if abs(V[src, sl, w, m] + self.off_cost[d] - target) <= 1e-7 * max(1.0, abs(target)):
-                            found = (None, src, sl, w, m)
-                            break
-                    if found:
-                        break
-            if found is None:
-                first = self.weekend_first.get(d)
-                for k, (o, c) in enumerate(zip(self.opts[d], cost[d])):
-                    if o.cls != l or o.units > m:
-                        continue
-                    for src, dst in self.work_edges:
-                        if dst != r:
-                            continue
-                        inc = 1 if first is not None and (first or self.is_off[src]) else 0
-                        if inc > w:
-                            continue
-                        for sl in np.flatnonzero(self.allowed[o.shift]):
-                            prev = V[src, sl, w - inc, m - o.units]
-                            if abs(prev + c - target) <= 1e-7 * max(1.0, abs(target)):
-                                found = (k, src, int(sl), w - inc, m - o.units)
-                                break
-                        if found:
-                            break
-                    if found:
-                        break
-            if found is None:  # pragma: no cover - the forward pass reached this state from somewhere
+            target = Vs[d + 1][state]
+            for k, prev, value, _ in self._predecessors(Vs[d], cost[d], d, *state):
+                if abs(value - target) <= 1e-7 * max(1.0, abs(target)):
+                    plan[d], state = k, prev
+                    break
+            else:  # pragma: no cover - the forward pass reached this state from somewhere
                 raise RuntimeError("schedule DP: no predecessor")
-            plan[d], r, l, w, m = found
         return plan
 
     def price(self, cover_cost: dict[int, float], paths: int = 5) -> tuple[list[tuple[frozenset, float]], float, bool]:
@@ -288,8 +283,6 @@ class ScheduleDP:
         the end states that prunes by the forward values, which are exact least costs from day 0, so
         every branch it enters ends in a schedule within the threshold: the work is proportional to
         the schedules listed (paths that break a maximum included), not to the state space."""
-        import time
-
         cost = [[o.own + cover_cost.get(o.ci, 0.0) for o in self.opts[d]] for d in range(self.H)]
         Vs = self._forward(cost)
         limit = threshold - self.constant + 1e-6 * max(1.0, abs(threshold))
@@ -311,29 +304,11 @@ class ScheduleDP:
                         walked[0] % 256 == 0 and time.monotonic() >= deadline):
                     cut[0] = True
                 return
-            V, room = Vs[d], limit - suffix
-            if l == 0 and self.is_off[r]:
-                c = self.off_cost[d]
-                for src, dst in self.off_edges:
-                    if dst == r:
-                        for sl in range(self.L):
-                            if V[src, sl, w, m] + c <= room:
-                                plan[d] = None
-                                back(d - 1, src, sl, w, m, suffix + c)
-            first = self.weekend_first.get(d)
-            for k, (o, c) in enumerate(zip(self.opts[d], cost[d])):
-                if o.cls != l or o.units > m:
-                    continue
-                for src, dst in self.work_edges:
-                    if dst != r:
-                        continue
-                    inc = 1 if first is not None and (first or self.is_off[src]) else 0
-                    if inc > w:
-                        continue
-                    for sl in np.flatnonzero(self.allowed[o.shift]):
-                        if V[src, sl, w - inc, m - o.units] + c <= room:
-                            plan[d] = k
-                            back(d - 1, src, int(sl), w - inc, m - o.units, suffix + c)
+            room = limit - suffix
+            for k, prev, value, c in self._predecessors(Vs[d], cost[d], d, r, l, w, m):
+                if value <= room:
+                    plan[d] = k
+                    back(d - 1, *prev, suffix + c)
             plan[d] = None
 
         final = Vs[-1]
