@@ -170,11 +170,15 @@ class _Pricer:
         more, cp_bound, optimal = self._cp_price(pi, 2.0 if exact else time_limit, seed, register)
         return found + more, max(bound, cp_bound), optimal
 
+    def _scaled_reduced_cost(self, pi: list[float]):
+        """Own cost - pi . covers, in thousandths with the duals rounded (CP-SAT takes integers)."""
+        coef = [int(round(-pi[ci] * SCALE)) for ci in self.cis]
+        return sum(SCALE * t.weight * t.var for t in self.terms) + sum(c * x for c, x in zip(coef, self.xs) if c)
+
     def _cp_price(self, pi: list[float], time_limit: float, seed: int, register: RegisterFn
                   ) -> tuple[list[tuple[Column, int]], float, bool]:
         m = self.model
-        coef = [int(round(-pi[ci] * SCALE)) for ci in self.cis]
-        m.minimize(sum(SCALE * t.weight * t.var for t in self.terms) + sum(c * x for c, x in zip(coef, self.xs) if c))
+        m.minimize(self._scaled_reduced_cost(pi))
         m.clear_hints()
         if self.last is not None:
             for ci, x in zip(self.cis, self.xs):
@@ -228,8 +232,7 @@ class _Pricer:
         m = self.model.clone()
         m.clear_objective()
         m.clear_hints()
-        coef = [int(round(-pi[ci] * SCALE)) for ci in self.cis]
-        expr = sum(SCALE * t.weight * t.var for t in self.terms) + sum(c * x for c, x in zip(coef, self.xs) if c)
+        expr = self._scaled_reduced_cost(pi)
         # rounding the duals moves the scaled expression by at most half a unit per cover worked: the
         # right side allows for it, so no schedule within `slack` is cut off (a few just outside may come)
         m.add(expr <= int(math.floor((floor + slack) * SCALE + 0.5 * self.max_covers + 1)))
