@@ -398,7 +398,7 @@ class ColumnGeneration:
                 self.master.add(e, *found[-1])
         # Pricing is heuristic (the DP, else a short CP-SAT run) while columns keep coming, exact when
         # they stop: CP-SAT finds a good column long before it proves it best (Curtois Instance8: 45 ms
-        # of 50), and the DP is exact whenever its multipliers leave the per-type maxima alone.
+        # of 50), and the DP is exact unless its best path breaks a maximum it had no room to track.
         fast = True
         while not self.should_stop() and time.monotonic() < deadline:
             solved = self.master.solve()

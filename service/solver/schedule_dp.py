@@ -8,9 +8,12 @@ minutes, so one day is a few numpy min-plus steps. What the DP holds exactly: on
 days off, forbidden successions (by the class of shifts each shift forbids next), max/min consecutive
 working days and min consecutive days off with runs touching either end exempt (the same automaton
 as `pattern_dp.py`), max weekends, total minutes (in units of the gcd of the shift lengths). Per-type
-maxima are relaxed: the DP's optimum is then a valid lower bound, and exact whenever its path keeps
-every maximum; when it does not, the caller prices with CP-SAT (Lagrange multipliers on the maxima
-gave columns up to 66 above the optimum on Curtois Instance8, and slowed column generation down).
+maxima are held by decremental state-space relaxation: at first relaxed, so the DP's optimum is a
+valid lower bound, exact whenever its path keeps every maximum; when the best path breaks a maximum,
+that shift type's count joins the state (one more axis, 0..max) and the DP runs again, until the best
+path keeps every maximum or the states would pass `MAX_TRACKED_VALUES` (then the caller prices with
+CP-SAT). A type once tracked stays tracked, since the duals of the next round are much the same.
+(Lagrange multipliers on the maxima gave columns up to 66 above the optimum on Curtois Instance8.)
 
 Only hard rules of those kinds (`SUPPORTED`) and shift requests are read; for anything else
 `ScheduleDP.build` returns None and CP-SAT prices alone. Why by hand: no maintained library does
@@ -35,6 +38,9 @@ SUPPORTED = frozenset({"maxConsecutiveWorkingDays", "minConsecutiveWorkingDays",
                        "runPattern", "maxWeekends", "maxShiftsPerType", "totalMinutes"})
 ENUMERATION_WALK = 4  # schedules `enumerate` may walk (maxima broken ones too) per schedule it may list
 MAX_CELLS = 2_000_000  # states a day (run x class x weekends x minutes); beyond it CP-SAT prices
+# values the forward pass may hold over the horizon (days x states, 8 bytes each) once per-type counts
+# join the state; beyond it a broken maximum is left to CP-SAT
+MAX_TRACKED_VALUES = 12_000_000
 INF = math.inf
 
 
@@ -110,6 +116,7 @@ class ScheduleDP:
         self.allowed = {s: np.array([s not in c for c in classes]) for s in p.shift_types}
         capped = sorted(s for s, mx in lim["max_shifts"].items() if mx < cover_days.get(s, 0))
         self.caps = [lim["max_shifts"][s] for s in capped]
+        self.tracked: list[int] = []  # kinds whose count is part of the state, in axis order
         kind_of = {s: i for i, s in enumerate(capped)}
         for os_ in opts.values():
             for o in os_:
@@ -178,51 +185,81 @@ class ScheduleDP:
         self.work_edges = sorted(work_next.items())
         self.off_batches = _batches(self.off_edges, self.is_off)
         self.work_batches = _batches(self.work_edges, self.is_off)
-        self.cells = self.R * self.L * self.nW * self.nM
+        self.cells = self.R * self.L * self.nW * self.nM  # a day's states before any count is tracked
+
+    # ------------------------------------------------------------------------------------ tracking
+    def _shape(self, tracked: list[int] | None = None) -> tuple[int, ...]:
+        tracked = self.tracked if tracked is None else tracked
+        return (self.R, self.L, self.nW, self.nM, *(self.caps[k] + 1 for k in tracked))
+
+    def _track(self, kinds: list[int]) -> bool:
+        """Add these kinds' counts to the state, when the states stay within `MAX_TRACKED_VALUES`."""
+        wanted = self.tracked + [k for k in kinds if k not in self.tracked]
+        if math.prod(self._shape(wanted)) * (self.H + 1) > MAX_TRACKED_VALUES:
+            return False
+        self.tracked = wanted
+        return True
+
+    def _axis(self, o: _Option) -> int | None:
+        """The count axis (among the trailing ones) that working option `o` moves, if tracked."""
+        return self.tracked.index(o.kind) if o.kind >= 0 and o.kind in self.tracked else None
 
     # ------------------------------------------------------------------------------------ solving
     def _forward(self, cost: list[list[float]]) -> list[np.ndarray]:
-        """V[d] (shape R x L x nW x nM): least cost of days < d ending in each state."""
-        V = np.full((self.R, self.L, self.nW, self.nM), INF)
-        V[0, 0, 0, 0] = 0.0
+        """V[d] (shape R x L x nW x nM x tracked counts): least cost of days < d ending in each state."""
+        V = np.full(self._shape(), INF)
+        V[(0,) * V.ndim] = 0.0
+        by_class = (slice(None),) + (None,) * (V.ndim - 2)  # a class mask broadcast over the other axes
         out = [V]
         for d in range(self.H):
             nxt = np.full_like(V, INF)
-            best_any = V.min(axis=1)  # (R, nW, nM): off ignores the last shift's class
-            _relax(nxt[:, 0], best_any + self.off_cost[d], self.off_batches, 0, 0, 0)
+            best_any = V.min(axis=1)  # (R, nW, nM, counts): off ignores the last shift's class
+            _relax(nxt[:, 0], best_any + self.off_cost[d], self.off_batches, 0, 0, 0, None)
             first = self.weekend_first.get(d)
-            reach_of: dict[bytes, np.ndarray] = {}
+            # a weekend day adds a weekend when it is the weekend's first day in the horizon, or the day
+            # before (same weekend) was off
+            inc_off = 1 if first is not None else 0
+            inc_work = 1 if first else 0
+            # options that move the state alike (class, what may precede, minutes, count) relax once, at
+            # their least cost: the backtrack tells them apart (Curtois Instance12: 10 shifts, 4 moves)
+            moves: dict[tuple, float] = {}
             for o, c in zip(self.opts[d], cost[d]):
-                if o.units >= self.nM:
-                    continue
-                allowed = self.allowed[o.shift]
-                key = allowed.tobytes()
-                reach = reach_of.get(key)
+                if o.units < self.nM:
+                    key = (o.cls, self.allowed[o.shift].tobytes(), o.units, self._axis(o))
+                    moves[key] = min(c, moves.get(key, INF))
+            reach_of: dict[bytes, np.ndarray] = {}
+            for (cls, mask, units, axis), c in moves.items():
+                reach = reach_of.get(mask)
                 if reach is None:
-                    reach = best_any if allowed.all() else np.where(allowed[None, :, None, None], V, INF).min(axis=1)
-                    reach_of[key] = reach
-                # a weekend day adds a weekend when it is the weekend's first day in the horizon, or the
-                # day before (same weekend) was off
-                inc_off = 1 if first is not None else 0
-                inc_work = 1 if first else 0
-                _relax(nxt[:, o.cls], reach + c, self.work_batches, inc_off, inc_work, o.units)
+                    allowed = np.frombuffer(mask, dtype=bool)
+                    reach = best_any if allowed.all() else np.where(allowed[by_class], V, INF).min(axis=1)
+                    reach_of[mask] = reach
+                _relax(nxt[:, cls], reach + c, self.work_batches, inc_off, inc_work, units, axis)
             V = nxt
             out.append(V)
         return out
 
-    def _predecessors(self, V: np.ndarray, cost: list[float], d: int, r: int, l: int, w: int, m: int):
-        """Every way into state (r, l, w, m) after day d: (option index worked on day d or None for
-        off, the state before it, the value there V[that state] + day d's cost, day d's cost)."""
+    def _predecessors(self, V: np.ndarray, cost: list[float], d: int, r: int, l: int, w: int, m: int,
+                      *counts: int):
+        """Every way into state (r, l, w, m, counts) after day d: (option index worked on day d or None
+        for off, the state before it, the value there V[that state] + day d's cost, day d's cost)."""
         if l == 0 and self.is_off[r]:
             c = self.off_cost[d]
             for src, dst in self.off_edges:
                 if dst == r:
                     for sl in range(self.L):
-                        yield None, (src, sl, w, m), V[src, sl, w, m] + c, c
+                        state = (src, sl, w, m, *counts)
+                        yield None, state, V[state] + c, c
         first = self.weekend_first.get(d)
         for k, (o, c) in enumerate(zip(self.opts[d], cost)):
             if o.cls != l or o.units > m:
                 continue
+            before = counts
+            axis = self._axis(o)
+            if axis is not None:
+                if counts[axis] == 0:
+                    continue
+                before = counts[:axis] + (counts[axis] - 1,) + counts[axis + 1:]
             for src, dst in self.work_edges:
                 if dst != r:
                     continue
@@ -230,7 +267,7 @@ class ScheduleDP:
                 if inc > w:
                     continue
                 for sl in np.flatnonzero(self.allowed[o.shift]):
-                    state = (src, int(sl), w - inc, m - o.units)
+                    state = (src, int(sl), w - inc, m - o.units, *before)
                     yield k, state, V[state] + c, c
 
     def _backtrack(self, Vs: list[np.ndarray], cost: list[list[float]], state: tuple) -> list[int | None]:
@@ -250,30 +287,37 @@ class ScheduleDP:
         """The cheapest schedules by (own cost + sum of `cover_cost` over the covers worked), as
         (covers worked, own cost), best last: the cheapest path into each of the `paths` best end
         states, those that keep every per-type maximum. Also a lower bound on that least value over
-        the schedules that keep all the rules (the DP's optimum, maxima relaxed), and whether the
-        returned best schedule is that optimum (it is, unless the DP's best path breaks a maximum)."""
+        the schedules that keep all the rules (the DP's optimum, untracked maxima relaxed), and whether
+        the returned best schedule is that optimum (it is, unless the best path breaks a maximum that
+        could not be tracked)."""
         cost = [[o.own + cover_cost.get(o.ci, 0.0) for o in self.opts[d]] for d in range(self.H)]
-        Vs = self._forward(cost)
-        final = Vs[-1][:, :, :, self.lo_u:]
-        flat = final.ravel()
-        k = min(paths, int(np.isfinite(flat).sum()))
-        if k == 0:
-            return [], INF, True  # no schedule at all keeps the run, weekend and minutes rules
-        ends = np.argpartition(flat, k - 1)[:k] if k < flat.size else np.arange(flat.size)
-        ends = sorted(ends, key=lambda i: -flat[i])  # best last
-        bound = self.constant + float(flat[ends[-1]])
         caps = np.asarray(self.caps, dtype=float)
+        while True:
+            Vs = self._forward(cost)
+            final = Vs[-1][:, :, :, self.lo_u:]
+            flat = final.ravel()
+            k = min(paths, int(np.isfinite(flat).sum()))
+            if k == 0:
+                return [], INF, True  # no schedule at all keeps the run, weekend, minutes and tracked rules
+            ends = np.argpartition(flat, k - 1)[:k] if k < flat.size else np.arange(flat.size)
+            ends = sorted(ends, key=lambda i: -flat[i])  # best last
+            best = self._backtrack(Vs, cost, self._end_state(final.shape, ends[-1]))
+            broken = [int(j) for j in np.flatnonzero(self._schedule(best)[2] > caps)] if len(caps) else []
+            if not broken or not self._track(broken):
+                break
+        bound = self.constant + float(flat[ends[-1]])
         found: list[tuple[frozenset, float]] = []
-        exact = False
         for idx in ends:
-            r, l, w, m = np.unravel_index(int(idx), final.shape)
-            plan = self._backtrack(Vs, cost, (int(r), int(l), int(w), int(m) + self.lo_u))
+            plan = best if idx == ends[-1] else self._backtrack(Vs, cost, self._end_state(final.shape, idx))
             col, own, counts = self._schedule(plan)
-            keeps = not len(caps) or bool((counts <= caps).all())
-            if keeps:
+            if not len(caps) or bool((counts <= caps).all()):
                 found.append((col, own))
-            exact = keeps  # (the last end state is the best)
-        return found, bound, exact
+        return found, bound, not broken
+
+    def _end_state(self, shape: tuple[int, ...], idx) -> tuple[int, ...]:
+        """The state of flat index `idx` among the end states of at least the minimum minutes."""
+        r, l, w, m, *counts = (int(v) for v in np.unravel_index(int(idx), shape))
+        return (r, l, w, m + self.lo_u, *counts)
 
     def enumerate(self, cover_cost: dict[int, float], threshold: float, *, cap: int, deadline: float
                   ) -> tuple[dict[frozenset, float], bool]:
@@ -284,6 +328,7 @@ class ScheduleDP:
         every branch it enters ends in a schedule within the threshold: the work is proportional to
         the schedules listed (paths that break a maximum included), not to the state space."""
         cost = [[o.own + cover_cost.get(o.ci, 0.0) for o in self.opts[d]] for d in range(self.H)]
+        self._track(list(range(len(self.caps))))  # tracked maxima prune the walk exactly, when affordable
         Vs = self._forward(cost)
         limit = threshold - self.constant + 1e-6 * max(1.0, abs(threshold))
         caps = np.asarray(self.caps, dtype=float)
@@ -292,7 +337,7 @@ class ScheduleDP:
         walked = [0]  # schedules reached, including those over a maximum
         cut = [False]
 
-        def back(d: int, r: int, l: int, w: int, m: int, suffix: float) -> None:
+        def back(d: int, state: tuple[int, ...], suffix: float) -> None:
             if cut[0]:
                 return
             if d < 0:
@@ -305,17 +350,17 @@ class ScheduleDP:
                     cut[0] = True
                 return
             room = limit - suffix
-            for k, prev, value, c in self._predecessors(Vs[d], cost[d], d, r, l, w, m):
+            for k, prev, value, c in self._predecessors(Vs[d], cost[d], d, *state):
                 if value <= room:
                     plan[d] = k
-                    back(d - 1, *prev, suffix + c)
+                    back(d - 1, prev, suffix + c)
             plan[d] = None
 
         final = Vs[-1]
         for idx in np.argwhere(np.isfinite(final)):
-            r, l, w, m = (int(v) for v in idx)
-            if m >= self.lo_u and final[r, l, w, m] <= limit:
-                back(self.H - 1, r, l, w, m, 0.0)
+            state = tuple(int(v) for v in idx)
+            if state[3] >= self.lo_u and final[state] <= limit:
+                back(self.H - 1, state, 0.0)
         return found, not cut[0]
 
     def _schedule(self, plan: list[int | None]) -> tuple[frozenset, float, np.ndarray]:
@@ -350,14 +395,29 @@ def _batches(edges: list[tuple[int, int]], is_off: np.ndarray) -> list[tuple[np.
     return [(np.array(a), np.array(b), k) for a, b, k in groups]
 
 
-def _relax(target: np.ndarray, values: np.ndarray, batches, inc_off: int, inc_work: int, units: int) -> None:
-    """target[dst] = min(target[dst], values[src] moved up by the weekend increment and `units`
-    minutes), for every batched edge; target and values are (R, nW, nM)."""
+def _relax(target: np.ndarray, values: np.ndarray, batches, inc_off: int, inc_work: int, units: int,
+           axis: int | None) -> None:
+    """target[dst] = min(target[dst], values[src] moved up by the weekend increment, `units` minutes
+    and one on tracked count `axis` (None: no count moves), for every batched edge; target and values
+    are (R, nW, nM, counts). The whole of `values` moves once per increment, then each batch is one
+    gather: the arrays are small (Curtois Instance8: 16 k states), so numpy calls, not data, cost."""
     nW, nM = target.shape[1], target.shape[2]
+    rest = [slice(None)] * (target.ndim - 3)
+    into, out_of = list(rest), list(rest)
+    if axis is not None:
+        into[axis], out_of[axis] = slice(1, None), slice(None, -1)
+    moved_by: dict[int, np.ndarray] = {}
     for srcs, dsts, off in batches:
         inc = inc_off if off else inc_work
         if inc >= nW or units >= nM:
             continue
-        moved = np.full((len(srcs), nW, nM), INF)
-        moved[:, inc:, units:] = values[srcs, :nW - inc, :nM - units]
-        target[dsts] = np.minimum(target[dsts], moved)
+        moved = moved_by.get(inc)
+        if moved is None:
+            if inc == 0 and units == 0 and axis is None:
+                moved = values
+            else:
+                moved = np.full_like(values, INF)
+                moved[(slice(None), slice(inc, None), slice(units, None), *into)] = \
+                    values[(slice(None), slice(None, nW - inc), slice(None, nM - units), *out_of)]
+            moved_by[inc] = moved
+        target[dsts] = np.minimum(target[dsts], moved[srcs])

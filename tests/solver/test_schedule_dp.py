@@ -11,6 +11,7 @@ import pytest
 
 from service.solver.colgen import _Pricer
 from service.solver.formats import load_document
+from service.solver import schedule_dp
 from service.solver.schedule_dp import ScheduleDP
 from tests.solver.curtois.evaluator import REPO, benchmarks_dir, evaluate, instance_path, read_instance
 
@@ -53,6 +54,60 @@ def test_dp_schedules_keep_the_rules_and_bound_cp_sat_from_below(n):
                 col, own = found[-1]
                 assert own - sum(pi[ci] for ci in col) == pytest.approx(best, abs=1e-6)
     assert exact_seen  # the comparison above ran
+
+
+def _night_heavy_duals(p) -> list[float]:
+    """Duals that pay for every N cover far beyond its own cost: the relaxed DP's best schedule then
+    works more N shifts than Instance8's maximum of 4 allows."""
+    return [100.0 if c.shift == "N" else (1.0 if c.day % 3 else 0.0) for c in p.covers]
+
+
+@curtois
+def test_a_broken_maximum_joins_the_state_and_makes_pricing_exact(monkeypatch):
+    text = instance_path(8).read_text()
+    p, inst = load_document(text), read_instance(text)
+    e = 0  # A: at most 4 N shifts
+    pi = _night_heavy_duals(p)
+    pricer = _Pricer(p, e, use_dp=False)
+    cover_cost = {ci: -pi[ci] for ci in pricer.cis}
+    cols, _, optimal = pricer._cp_price(pi, 20.0, 1, lambda *a: None)
+    best = cols[-1][1] - sum(pi[ci] for ci in cols[-1][0])
+    assert optimal
+
+    monkeypatch.setattr(schedule_dp, "MAX_TRACKED_VALUES", 0)  # no room to track: maxima stay relaxed
+    relaxed = ScheduleDP.build(p, e)
+    _, loose, exact = relaxed.price(cover_cost)
+    assert not exact and loose < best - 1 and relaxed.tracked == []
+
+    monkeypatch.undo()
+    dp = ScheduleDP.build(p, e)
+    found, bound, exact = dp.price(cover_cost)
+    assert exact and dp.tracked == [0]
+    assert bound == pytest.approx(best, abs=1e-6)
+    col, own = found[-1]
+    assert own - sum(pi[ci] for ci in col) == pytest.approx(best, abs=1e-6)
+    shifts = {p.covers[ci].day: p.covers[ci].shift for ci in col}
+    assert sum(s == "N" for s in shifts.values()) <= 4
+    ev = evaluate(inst, {(p.employees[e].id, d): s for d, s in shifts.items()})
+    assert not [v for v in ev.violations if v.startswith(f"{p.employees[e].id}:")]
+
+
+@curtois
+def test_enumeration_with_tracked_maxima_lists_what_cp_sat_does():
+    p = load_document(instance_path(8).read_text())
+    e, slack = 0, 3.0
+    pi = _night_heavy_duals(p)
+    pricer = _Pricer(p, e)
+    cover_cost = {ci: -pi[ci] for ci in pricer.cis}
+    _, bound, exact = pricer.dp.price(cover_cost)
+    assert exact
+    by_dp, complete = pricer.dp.enumerate(cover_cost, bound + slack, cap=5000, deadline=float("inf"))
+    assert complete and by_dp and pricer.dp.tracked == [0]
+    by_cp, cp_complete = pricer.cp_enumerate(pi, bound, slack, time_limit=30, cap=5000,
+                                             register=lambda *a, **k: None)
+    within = {col: cost for col, cost in by_cp.items()
+              if cost - sum(pi[ci] for ci in col) - bound <= slack + 1e-6}
+    assert cp_complete and within == {col: round(own) for col, own in by_dp.items()}
 
 
 @curtois
