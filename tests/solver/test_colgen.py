@@ -76,6 +76,23 @@ def test_dive_and_pool_rosters_pass_the_evaluator():
 
 @curtois
 @pytest.mark.slow
+def test_the_dive_master_keeps_the_lp_optimum_and_the_dive_leaves_the_full_master_free():
+    p = load_document(instance_path(8).read_text())
+    cg = _converged(p)
+    full_columns = cg.master.num_columns()
+    lp = cg.master.solve()[0]
+    small = cg._dive_master()
+    assert small.num_columns() < full_columns
+    assert small.solve()[0] == pytest.approx(lp, abs=1e-6)
+    assert cg.dive(deadline=time.monotonic() + 10) is not None
+    # nothing stays fixed in the full master (a fixed column would raise its LP value; new columns
+    # can only lower it, never below the Lagrangian bound), and what the dive priced is in it
+    assert cg.lower_bound - 1 < cg.master.solve()[0] <= lp + 1e-6
+    assert cg.master.num_columns() > full_columns
+
+
+@curtois
+@pytest.mark.slow
 def test_engine_proves_instance4_optimal_long_before_the_time_limit():
     p = load_document(instance_path(4).read_text())
     t = time.monotonic()
