@@ -474,12 +474,13 @@ class ColumnGeneration:
         (in (0, 1)) of the others (at least one) whose schedules weigh most in the LP, re-price the rest
         (up to `reprice_rounds` rounds, until no column prices out, within an equal share of the diving
         time for each step left), and repeat until `complete_at` employees are left; CP-SAT then rosters
-        those together, optimally against the fixed ones (`construct.GroupSolver`). When the time for
-        diving (all but a fifth of it, at most 5 s) runs out, the rest are fixed at once. With `rng`,
-        the heaviest schedule is one of the three heaviest at random, so repeated dives differ. Returns
-        None when the LP value reaches `upper` (no better roster down this path), on time out or stop.
-        The dive fixes columns in a smaller master (`_dive_master`); the columns it priced join the
-        full master afterwards, which nothing fixed."""
+        those together against the fixed ones (`construct.GroupSolver`), starting from their heaviest LP
+        schedules, which it keeps if it finds nothing better. When the time for diving (all but a fifth
+        of it, at most 5 s) runs out, the rest are fixed at once. With `rng`, the heaviest schedule is
+        one of the three heaviest at random, so repeated dives differ. Returns None when the LP value
+        reaches `upper` (no better roster down this path) or on a stop. The dive fixes columns in a
+        smaller master (`_dive_master`); the columns it priced join the full master afterwards, which
+        nothing fixed."""
         from service.solver.construct import GroupSolver
 
         E = len(self.p.employees)
@@ -535,8 +536,18 @@ class ColumnGeneration:
                 for ci in col:
                     gs.filled[ci] += 1
             free = [e for e in range(E) if e not in fixed]
-            if free and gs.solve_group(free, max(0.5, deadline - time.monotonic()), improve_only=False) is None:
-                return None
+            if free:
+                # each starts on their heaviest LP schedule (their own rules hold, and the problem is
+                # separable, so that is a roster): the group solve improves on it or, finding nothing
+                # better in the time left, keeps it (a first group roster from nothing could take longer)
+                if self.master.solve() is None:
+                    return None
+                for e in free:
+                    _, col = max(self.master.weights(e), key=lambda t: t[0])
+                    gs.roster[e] = set(col)
+                    for ci in col:
+                        gs.filled[ci] += 1
+                gs.solve_group(free, max(0.5, deadline - time.monotonic()))
             roster = gs.assignment()
             self.add_roster(roster)  # the completed schedules join the pool
             return roster

@@ -77,7 +77,8 @@ def test_dive_and_pool_rosters_pass_the_evaluator():
 @curtois
 @pytest.mark.slow
 def test_the_dive_master_keeps_the_lp_optimum_and_the_dive_leaves_the_full_master_free():
-    p = load_document(instance_path(8).read_text())
+    text = instance_path(8).read_text()
+    p = load_document(text)
     cg = _converged(p)
     full_columns = cg.master.num_columns()
     lp = cg.master.solve()[0]
@@ -89,6 +90,12 @@ def test_the_dive_master_keeps_the_lp_optimum_and_the_dive_leaves_the_full_maste
     # can only lower it, never below the Lagrangian bound), and what the dive priced is in it
     assert cg.lower_bound - 1 < cg.master.solve()[0] <= lp + 1e-6
     assert cg.master.num_columns() > full_columns
+    # out of time at once (the last group starts from, and may keep, its heaviest LP schedules): still a
+    # feasible roster
+    rushed = cg.dive(deadline=time.monotonic() + 0.3)
+    assert rushed is not None
+    ev = _evaluate(text, p, rushed)
+    assert ev.feasible, ev.violations[:5]
 
 
 @curtois
