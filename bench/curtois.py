@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", help="also write the rows as JSON to this file")
     ap.add_argument("--progress", action="store_true", help="print improving solutions on stderr")
+    ap.add_argument("--stats", action="store_true",
+                    help="print the search's phase counters (column generation, dive, pool, LNS) on stderr")
     args = ap.parse_args(argv)
 
     header = ["inst", "size", "ours", "evaluator", "best", "gap%", "t_first", "t_best", "bound", "status", "hard"]
@@ -86,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
             "status": sol.status, "hard_ok": None if ev is None else ev.feasible, "wall": round(wall, 1),
         }
         rows.append(row)
+        if args.stats:
+            stats = {k: v for k, v in sorted(sol.search_stats.items()) if isinstance(v, (int, float))}
+            print(f"  [{n}] stats {json.dumps(stats)}", file=sys.stderr, flush=True)
         print(" | ".join(fmt(v) for v in [
             n, row["size"], ours, row["evaluator"], best, gap, sol.first_solution_seconds,
             sol.best_solution_seconds, row["bound"], sol.status,

@@ -271,6 +271,10 @@ class _Interruptible:
         self.solver.InterruptSolve()
 
 
+_FROM_SCRATCH = pywraplp.MPSolverParameters()
+_FROM_SCRATCH.SetIntegerParam(_FROM_SCRATCH.INCREMENTALITY, _FROM_SCRATCH.INCREMENTALITY_OFF)
+
+
 class _Master:
     """The restricted master LP (GLOP), grown one column at a time."""
 
@@ -316,7 +320,13 @@ class _Master:
         return True
 
     def solve(self) -> tuple[float, list[float], list[float]] | None:
-        if self.lp.Solve() != pywraplp.Solver.OPTIMAL:
+        status = self.lp.Solve()
+        if status == pywraplp.Solver.ABNORMAL:
+            # GLOP, warm-started after bound changes, now and then ends ABNORMAL (seen twice in ~30
+            # Curtois Instance8 dives, each of which then gave no roster; once in an Instance10 dive):
+            # once more from scratch
+            status = self.lp.Solve(_FROM_SCRATCH)
+        if status != pywraplp.Solver.OPTIMAL:
             return None
         return (self.objective.Value(), [r.dual_value() for r in self.rows], [c.dual_value() for c in self.conv])
 

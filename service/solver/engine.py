@@ -53,6 +53,7 @@ class Solution:
     solutions_found: int = 0
     stopped: bool = False  # stopped by request before the time limit
     conflicts: list[dict] | None = None  # infeasibility explanation, when INFEASIBLE
+    search_stats: dict = field(default_factory=dict)  # counters of the search's phases (`Search.stats`)
 
     @property
     def has_roster(self) -> bool:
@@ -142,6 +143,7 @@ def _decode_result(ctx: BuildContext, result, wall: float) -> Solution:
         best_solution_seconds=result.best_solution_seconds,
         solutions_found=result.solutions,
         stopped=result.stopped,
+        search_stats=dict(result.stats),
     )
     if result.values is None:
         return sol

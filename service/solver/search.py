@@ -533,6 +533,8 @@ class Search:
         self.stats["colgen_iterations"] = res.iterations
         self.stats["colgen_columns"] = res.columns
         self.stats["colgen_converged"] = int(res.converged)
+        if res.lp_value is not None:
+            self.stats["colgen_lp"] = round(res.lp_value, 1)
         if cg.infeasible_employee is not None:
             return False
         if res.lower_bound is not None:
@@ -546,7 +548,10 @@ class Search:
             return True
         roster = cg.integral_roster()
         if roster is None and res.converged:
-            roster = cg.dive(deadline=time.monotonic() + DIVE_SHARE * self.remaining(), upper=self.objective)
+            t = time.monotonic()
+            roster = cg.dive(deadline=t + DIVE_SHARE * self.remaining(), upper=self.objective)
+            self.stats["dive_seconds"] = round(time.monotonic() - t, 1)
+            self.stats["dive_roster"] = int(roster is not None)
         if roster is not None and not self.should_stop():
             self._push_roster(self.ctx.model, roster, "colgen")
         if self._check_proven() or self.should_stop() or not res.converged:

@@ -8,8 +8,9 @@ import json
 import time
 
 import pytest
+from ortools.linear_solver import pywraplp
 
-from service.solver.colgen import ColumnGeneration, _clause_rules
+from service.solver.colgen import _FROM_SCRATCH, ColumnGeneration, _clause_rules
 from service.solver.engine import Solution, solve_problem
 from service.solver.formats import load_document
 from service.solver.formats.curtois import parse_curtois
@@ -85,6 +86,9 @@ def test_the_dive_master_keeps_the_lp_optimum_and_the_dive_leaves_the_full_maste
     small = cg._dive_master()
     assert small.num_columns() < full_columns
     assert small.solve()[0] == pytest.approx(lp, abs=1e-6)
+    # the re-solve `_Master.solve` falls back on when warm-started GLOP ends ABNORMAL
+    assert small.lp.Solve(_FROM_SCRATCH) == pywraplp.Solver.OPTIMAL
+    assert small.objective.Value() == pytest.approx(lp, abs=1e-6)
     assert cg.dive(deadline=time.monotonic() + 10) is not None
     # nothing stays fixed in the full master (a fixed column would raise its LP value; new columns
     # can only lower it, never below the Lagrangian bound), and what the dive priced is in it
@@ -107,6 +111,8 @@ def test_engine_proves_instance4_optimal_long_before_the_time_limit():
     assert sol.status == "OPTIMAL" and sol.objective == 1716 and sol.best_bound == 1716
     # CP-SAT alone never proved it within 60 s (bound 1527); the column generation bound takes ~4 s
     assert time.monotonic() - t < 45
+    # the search's counters reach the caller (`bench/curtois.py --stats`): the LP converged at 1716
+    assert sol.search_stats["colgen_converged"] == 1 and sol.search_stats["colgen_lp"] == 1716.0
 
 
 @curtois
