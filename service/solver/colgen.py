@@ -333,6 +333,10 @@ class _Master:
     def weights(self, e: int) -> list[tuple[float, Column]]:
         return [(v.solution_value(), col) for col, (v, _) in self.columns[e].items()]
 
+    def heaviest(self, e: int) -> tuple[float, Column]:
+        """Employee e's column of most weight in the last solve, with that weight."""
+        return max(self.weights(e), key=lambda t: t[0])
+
     def fix(self, e: int, chosen: Column | None) -> None:
         """Force employee e onto `chosen` (None: release every column of e)."""
         for col, (v, _) in self.columns[e].items():
@@ -515,7 +519,7 @@ class ColumnGeneration:
                 for e in range(E):
                     if e in fixed:
                         continue
-                    w, col = max(self.master.weights(e), key=lambda t: t[0])
+                    w, col = self.master.heaviest(e)
                     if w > 1 - 1e-6:
                         step.append((e, col))
                     else:
@@ -540,23 +544,21 @@ class ColumnGeneration:
                     now = time.monotonic()
                     self._reprice([e for e in range(E) if e not in fixed], now + (dive_end - now) / steps,
                                   reprice_rounds)
-            gs = GroupSolver(self.p, register=self.register, seed=self.seed)
-            for e, col in fixed.items():
-                gs.roster[e] = set(col)
-                for ci in col:
-                    gs.filled[ci] += 1
             free = [e for e in range(E) if e not in fixed]
+            start = dict(fixed)
             if free:
                 # each starts on their heaviest LP schedule (their own rules hold, and the problem is
                 # separable, so that is a roster): the group solve improves on it or, finding nothing
                 # better in the time left, keeps it (a first group roster from nothing could take longer)
                 if self.master.solve() is None:
                     return None
-                for e in free:
-                    _, col = max(self.master.weights(e), key=lambda t: t[0])
-                    gs.roster[e] = set(col)
-                    for ci in col:
-                        gs.filled[ci] += 1
+                start.update((e, self.master.heaviest(e)[1]) for e in free)
+            gs = GroupSolver(self.p, register=self.register, seed=self.seed)
+            for e, col in start.items():
+                gs.roster[e] = set(col)
+                for ci in col:
+                    gs.filled[ci] += 1
+            if free:
                 gs.solve_group(free, max(0.5, deadline - time.monotonic()))
             roster = gs.assignment()
             self.add_roster(roster)  # the completed schedules join the pool
