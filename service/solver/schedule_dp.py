@@ -4,16 +4,17 @@ generation (`colgen.py`).
 CP-SAT takes ~50 ms to find (not just prove) the best schedule of one employee over 28 days under
 cover duals (Curtois Instance8), and column generation needs thousands of such solves. The schedule
 is a shortest path: states are (run kind and length, last shift's class) x weekends used x worked
-minutes, so one day is a few numpy min-plus steps. What the DP holds exactly: one shift a day, fixed
-days off, forbidden successions (by the class of shifts each shift forbids next), max/min consecutive
-working days and min consecutive days off with runs touching either end exempt (the same automaton
-as `pattern_dp.py`), max weekends, total minutes (in units of the gcd of the shift lengths). Per-type
-maxima are held by decremental state-space relaxation: at first relaxed, so the DP's optimum is a
-valid lower bound, exact whenever its path keeps every maximum; when the best path breaks a maximum,
-that shift type's count joins the state (one more axis, 0..max) and the DP runs again, until the best
-path keeps every maximum or the states would pass `MAX_TRACKED_VALUES` (then the caller prices with
-CP-SAT). A type once tracked stays tracked, since the duals of the next round are much the same.
-(Lagrange multipliers on the maxima gave columns up to 66 above the optimum on Curtois Instance8.)
+minutes, so one day is one pass over a few thousand states (compiled: `schedule_dp_kernel.py`). What
+the DP holds exactly: one shift a day, fixed days off, forbidden successions (by the class of shifts
+each shift forbids next), max/min consecutive working days and min consecutive days off with runs
+touching either end exempt (the same automaton as `pattern_dp.py`), max weekends, total minutes (in
+units of the gcd of the shift lengths). Per-type maxima are held by decremental state-space
+relaxation: at first relaxed, so the DP's optimum is a valid lower bound, exact whenever its path
+keeps every maximum; when the best path breaks a maximum, that shift type's count joins the state
+(one more axis, 0..max) and the DP runs again, until the best path keeps every maximum or the states
+would pass `MAX_TRACKED_VALUES` (then the caller prices with CP-SAT). A type once tracked stays
+tracked, since the duals of the next round are much the same. (Lagrange multipliers on the maxima
+gave columns up to 66 above the optimum on Curtois Instance8.)
 
 Only hard rules of those kinds (`SUPPORTED`) and shift requests are read; for anything else
 `ScheduleDP.build` returns None and CP-SAT prices alone. Why by hand: no maintained library does
@@ -33,13 +34,14 @@ import numpy as np
 from service.solver import rules as rule_registry
 from service.solver.model import Problem
 from service.solver.rules.sequences import weekend_groups
+from service.solver.schedule_dp_kernel import forward
 
 SUPPORTED = frozenset({"maxConsecutiveWorkingDays", "minConsecutiveWorkingDays", "minConsecutiveDaysOff",
                        "runPattern", "maxWeekends", "maxShiftsPerType", "totalMinutes"})
 ENUMERATION_WALK = 4  # schedules `enumerate` may walk (maxima broken ones too) per schedule it may list
 MAX_CELLS = 2_000_000  # states a day (run x class x weekends x minutes); beyond it CP-SAT prices
-# values the forward pass may hold over the horizon (days x states, 8 bytes each) once per-type counts
-# join the state; beyond it a broken maximum is left to CP-SAT
+# values the forward pass may hold over the horizon (days x states, 14 bytes each with its predecessor)
+# once per-type counts join the state; beyond it a broken maximum is left to CP-SAT
 MAX_TRACKED_VALUES = 12_000_000
 INF = math.inf
 
@@ -183,8 +185,21 @@ class ScheduleDP:
                 work_next[Wk[k]] = Wk[k]
         self.off_edges = sorted(off_next.items())
         self.work_edges = sorted(work_next.items())
-        self.off_batches = _batches(self.off_edges, self.is_off)
-        self.work_batches = _batches(self.work_edges, self.is_off)
+        # the same as flat arrays for the compiled forward pass (`schedule_dp_kernel.forward`)
+        self._off_next = np.full(self.R, -1, dtype=np.int64)
+        self._work_next = np.full(self.R, -1, dtype=np.int64)
+        self._off_next[list(off_next)] = list(off_next.values())
+        self._work_next[list(work_next)] = list(work_next.values())
+        self._off_cost = np.asarray(self.off_cost, dtype=float)
+        # a weekend day adds a weekend when it is the weekend's first day in the horizon, or the day
+        # before (same weekend) was off
+        self._inc_off = np.array([int(d in self.weekend_first) for d in range(H)], dtype=np.int64)
+        self._inc_work = np.array([int(self.weekend_first.get(d, False)) for d in range(H)], dtype=np.int64)
+        self._opt_flat = [o for d in range(H) for o in self.opts[d]]
+        self._opt_start = np.cumsum([0] + [len(self.opts[d]) for d in range(H)]).astype(np.int64)
+        self._opt_cls = np.array([o.cls for o in self._opt_flat], dtype=np.int64)
+        self._opt_units = np.array([o.units for o in self._opt_flat], dtype=np.int64)
+        self._opt_allowed = np.array([self.allowed[o.shift] for o in self._opt_flat], dtype=bool).reshape(-1, self.L)
         self.cells = self.R * self.L * self.nW * self.nM  # a day's states before any count is tracked
 
     # ------------------------------------------------------------------------------------ tracking
@@ -206,38 +221,29 @@ class ScheduleDP:
 
     # ------------------------------------------------------------------------------------ solving
     def _forward(self, cost: list[list[float]]) -> list[np.ndarray]:
-        """V[d] (shape R x L x nW x nM x tracked counts): least cost of days < d ending in each state."""
-        V = np.full(self._shape(), INF)
-        V[(0,) * V.ndim] = 0.0
-        by_class = (slice(None),) + (None,) * (V.ndim - 2)  # a class mask broadcast over the other axes
-        out = [V]
-        for d in range(self.H):
-            nxt = np.full_like(V, INF)
-            best_any = V.min(axis=1)  # (R, nW, nM, counts): off ignores the last shift's class
-            _relax(nxt[:, 0], best_any + self.off_cost[d], self.off_batches, 0, 0, 0, None)
-            first = self.weekend_first.get(d)
-            # a weekend day adds a weekend when it is the weekend's first day in the horizon, or the day
-            # before (same weekend) was off
-            inc_off = 1 if first is not None else 0
-            inc_work = 1 if first else 0
-            # options that move the state alike (class, what may precede, minutes, count) relax once, at
-            # their least cost: the backtrack tells them apart (Curtois Instance12: 10 shifts, 4 moves)
-            moves: dict[tuple, float] = {}
-            for o, c in zip(self.opts[d], cost[d]):
-                if o.units < self.nM:
-                    key = (o.cls, self.allowed[o.shift].tobytes(), o.units, self._axis(o))
-                    moves[key] = min(c, moves.get(key, INF))
-            reach_of: dict[bytes, np.ndarray] = {}
-            for (cls, mask, units, axis), c in moves.items():
-                reach = reach_of.get(mask)
-                if reach is None:
-                    allowed = np.frombuffer(mask, dtype=bool)
-                    reach = best_any if allowed.all() else np.where(allowed[by_class], V, INF).min(axis=1)
-                    reach_of[mask] = reach
-                _relax(nxt[:, cls], reach + c, self.work_batches, inc_off, inc_work, units, axis)
-            V = nxt
-            out.append(V)
-        return out
+        """V[d] (shape R x L x nW x nM x tracked counts): least cost of days < d ending in each state.
+        Each state's predecessor is kept in `self._preds` for `_path`."""
+        shape = self._shape()
+        counts = shape[4:]
+        flat = (self.H + 1, *shape[:4], math.prod(counts))
+        V = np.full(flat, INF)
+        V[0, 0, 0, 0, 0, 0] = 0.0
+        pred_state = np.zeros(flat, dtype=np.int32)
+        pred_opt = np.full(flat, -1, dtype=np.int16)
+        # a tracked count moves by its axis's stride within the mixed-radix count index
+        strides = [math.prod(counts[i + 1:]) for i in range(len(counts))]
+        stride = np.zeros(len(self._opt_flat), dtype=np.int64)
+        dim = np.ones(len(self._opt_flat), dtype=np.int64)
+        for j, o in enumerate(self._opt_flat):
+            axis = self._axis(o)
+            if axis is not None:
+                stride[j], dim[j] = strides[axis], counts[axis]
+        forward(V, pred_state, pred_opt, self._off_next, self._work_next, self.is_off, self._off_cost,
+                self._inc_off, self._inc_work, self._opt_start, self._opt_cls, self._opt_units, stride, dim,
+                self._opt_allowed, np.fromiter((c for day in cost for c in day), dtype=float,
+                                               count=len(self._opt_flat)))
+        self._preds = (pred_state.reshape(self.H + 1, -1), pred_opt.reshape(self.H + 1, -1))
+        return list(V.reshape(self.H + 1, *shape))
 
     def _predecessors(self, V: np.ndarray, cost: list[float], d: int, r: int, l: int, w: int, m: int,
                       *counts: int):
@@ -270,17 +276,16 @@ class ScheduleDP:
                     state = (src, int(sl), w - inc, m - o.units, *before)
                     yield k, state, V[state] + c, c
 
-    def _backtrack(self, Vs: list[np.ndarray], cost: list[list[float]], state: tuple) -> list[int | None]:
-        """The option index worked on each day (None: off) of a least-cost path to `state`."""
+    def _path(self, state: tuple) -> list[int | None]:
+        """The option index worked on each day (None: off) of a least-cost path to `state`, from the
+        predecessors the last `_forward` kept."""
+        pred_state, pred_opt = self._preds
+        s = int(np.ravel_multi_index(state, self._shape()))
         plan: list[int | None] = [None] * self.H
-        for d in range(self.H - 1, -1, -1):
-            target = Vs[d + 1][state]
-            for k, prev, value, _ in self._predecessors(Vs[d], cost[d], d, *state):
-                if abs(value - target) <= 1e-7 * max(1.0, abs(target)):
-                    plan[d], state = k, prev
-                    break
-            else:  # pragma: no cover - the forward pass reached this state from somewhere
-                raise RuntimeError("schedule DP: no predecessor")
+        for d in range(self.H, 0, -1):
+            k = int(pred_opt[d, s])
+            plan[d - 1] = None if k < 0 else k
+            s = int(pred_state[d, s])
         return plan
 
     def price(self, cover_cost: dict[int, float], paths: int = 5) -> tuple[list[tuple[frozenset, float]], float, bool]:
@@ -301,14 +306,14 @@ class ScheduleDP:
                 return [], INF, True  # no schedule at all keeps the run, weekend, minutes and tracked rules
             ends = np.argpartition(flat, k - 1)[:k] if k < flat.size else np.arange(flat.size)
             ends = sorted(ends, key=lambda i: -flat[i])  # best last
-            best = self._backtrack(Vs, cost, self._end_state(final.shape, ends[-1]))
+            best = self._path(self._end_state(final.shape, ends[-1]))
             broken = [int(j) for j in np.flatnonzero(self._schedule(best)[2] > caps)] if len(caps) else []
             if not broken or not self._track(broken):
                 break
         bound = self.constant + float(flat[ends[-1]])
         found: list[tuple[frozenset, float]] = []
         for idx in ends:
-            plan = best if idx == ends[-1] else self._backtrack(Vs, cost, self._end_state(final.shape, idx))
+            plan = best if idx == ends[-1] else self._path(self._end_state(final.shape, idx))
             col, own, counts = self._schedule(plan)
             if not len(caps) or bool((counts <= caps).all()):
                 found.append((col, own))
@@ -378,46 +383,3 @@ class ScheduleDP:
                 counts[o.kind] += 1
         return frozenset(col), own, counts
 
-
-def _batches(edges: list[tuple[int, int]], is_off: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, bool]]:
-    """Edges (src, dst) in groups with distinct destinations and one kind of source (off or work), so
-    each group is one gather, one shifted minimum and one scatter."""
-    groups: list[tuple[list[int], list[int], bool]] = []
-    for src, dst in edges:
-        off = bool(is_off[src])
-        for srcs, dsts, kind in groups:
-            if kind == off and dst not in dsts:
-                srcs.append(src)
-                dsts.append(dst)
-                break
-        else:
-            groups.append(([src], [dst], off))
-    return [(np.array(a), np.array(b), k) for a, b, k in groups]
-
-
-def _relax(target: np.ndarray, values: np.ndarray, batches, inc_off: int, inc_work: int, units: int,
-           axis: int | None) -> None:
-    """target[dst] = min(target[dst], values[src] moved up by the weekend increment, `units` minutes
-    and one on tracked count `axis` (None: no count moves), for every batched edge; target and values
-    are (R, nW, nM, counts). The whole of `values` moves once per increment, then each batch is one
-    gather: the arrays are small (Curtois Instance8: 16 k states), so numpy calls, not data, cost."""
-    nW, nM = target.shape[1], target.shape[2]
-    rest = [slice(None)] * (target.ndim - 3)
-    into, out_of = list(rest), list(rest)
-    if axis is not None:
-        into[axis], out_of[axis] = slice(1, None), slice(None, -1)
-    moved_by: dict[int, np.ndarray] = {}
-    for srcs, dsts, off in batches:
-        inc = inc_off if off else inc_work
-        if inc >= nW or units >= nM:
-            continue
-        moved = moved_by.get(inc)
-        if moved is None:
-            if inc == 0 and units == 0 and axis is None:
-                moved = values
-            else:
-                moved = np.full_like(values, INF)
-                moved[(slice(None), slice(inc, None), slice(units, None), *into)] = \
-                    values[(slice(None), slice(None, nW - inc), slice(None, nM - units), *out_of)]
-            moved_by[inc] = moved
-        target[dsts] = np.minimum(target[dsts], moved[srcs])
