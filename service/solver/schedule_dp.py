@@ -24,6 +24,7 @@ resource-constrained shortest paths over our rule set.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ import numpy as np
 from service.solver import rules as rule_registry
 from service.solver.model import Problem
 from service.solver.rules.sequences import weekend_groups
-from service.solver.schedule_dp_kernel import forward
+from service.solver.schedule_dp_kernel import clear, forward
 
 SUPPORTED = frozenset({"maxConsecutiveWorkingDays", "minConsecutiveWorkingDays", "minConsecutiveDaysOff",
                        "runPattern", "maxWeekends", "maxShiftsPerType", "totalMinutes"})
@@ -54,6 +55,36 @@ class _Option:
     units: int  # length in minute units
     kind: int  # index among the employee's capped shift types, -1 when uncapped
     own: float  # own penalty of working it (requests), on top of `ScheduleDP.constant`
+
+
+class _Scratch(threading.local):
+    """The forward pass's arrays, one set per thread, shared by all its DPs and grown to the largest
+    asked for (at most `MAX_TRACKED_VALUES` values). Column generation prices one employee after
+    another on one thread: arrays of its own for each of Curtois Instance13's 120 employees, with
+    their per-type counts tracked, would hold gigabytes, and allocating them anew for each pricing
+    cost a fifth of its time. Each use clears only what the last one reached (`clear`)."""
+
+    def __init__(self) -> None:
+        self.flat: tuple[np.ndarray, ...] | None = None  # V, pred_state, pred_opt, reached
+        self.n_reached = np.zeros(0, dtype=np.int64)
+        self.last: tuple[np.ndarray, np.ndarray] | None = None  # V and reached as the last use saw them
+
+    def arrays(self, rows: int, states: int) -> tuple[np.ndarray, ...]:
+        """V (rows x states, all INF), pred_state, pred_opt, reached (the same shape), n_reached."""
+        if self.last is not None:
+            clear(self.last[0], self.last[1], self.n_reached)
+        size = rows * states
+        if self.flat is None or self.flat[0].size < size:
+            self.flat = (np.full(size, INF), np.empty(size, dtype=np.int32), np.empty(size, dtype=np.int16),
+                         np.empty(size, dtype=np.int32))
+        if self.n_reached.size < rows:
+            self.n_reached = np.zeros(rows, dtype=np.int64)
+        V, pred_state, pred_opt, reached = (a[:size].reshape(rows, states) for a in self.flat)
+        self.last = (V, reached)
+        return V, pred_state, pred_opt, reached, self.n_reached[:rows]
+
+
+_SCRATCH = _Scratch()
 
 
 class ScheduleDP:
@@ -222,14 +253,13 @@ class ScheduleDP:
     # ------------------------------------------------------------------------------------ solving
     def _forward(self, cost: list[list[float]]) -> list[np.ndarray]:
         """V[d] (shape R x L x nW x nM x tracked counts): least cost of days < d ending in each state.
-        Each state's predecessor is kept in `self._preds` for `_path`."""
+        Each state's predecessor is kept for `_path`. The arrays are the thread's scratch (`_Scratch`):
+        what this returns holds until the next forward pass on this thread, of any DP."""
         shape = self._shape()
         counts = shape[4:]
-        flat = (self.H + 1, *shape[:4], math.prod(counts))
-        V = np.full(flat, INF)
-        V[0, 0, 0, 0, 0, 0] = 0.0
-        pred_state = np.zeros(flat, dtype=np.int32)
-        pred_opt = np.full(flat, -1, dtype=np.int16)
+        dims = (*shape[:4], math.prod(counts))
+        V, pred_state, pred_opt, reached, n_reached = _SCRATCH.arrays(self.H + 1, math.prod(dims))
+        self._preds = (pred_state, pred_opt)
         # a tracked count moves by its axis's stride within the mixed-radix count index
         strides = [math.prod(counts[i + 1:]) for i in range(len(counts))]
         stride = np.zeros(len(self._opt_flat), dtype=np.int64)
@@ -238,11 +268,10 @@ class ScheduleDP:
             axis = self._axis(o)
             if axis is not None:
                 stride[j], dim[j] = strides[axis], counts[axis]
-        forward(V, pred_state, pred_opt, self._off_next, self._work_next, self.is_off, self._off_cost,
-                self._inc_off, self._inc_work, self._opt_start, self._opt_cls, self._opt_units, stride, dim,
-                self._opt_allowed, np.fromiter((c for day in cost for c in day), dtype=float,
-                                               count=len(self._opt_flat)))
-        self._preds = (pred_state.reshape(self.H + 1, -1), pred_opt.reshape(self.H + 1, -1))
+        forward(V, pred_state, pred_opt, reached, n_reached, np.array(dims, dtype=np.int64), self._off_next,
+                self._work_next, self.is_off, self._off_cost, self._inc_off, self._inc_work, self._opt_start,
+                self._opt_cls, self._opt_units, stride, dim, self._opt_allowed,
+                np.fromiter((c for day in cost for c in day), dtype=float, count=len(self._opt_flat)))
         return list(V.reshape(self.H + 1, *shape))
 
     def _predecessors(self, V: np.ndarray, cost: list[float], d: int, r: int, l: int, w: int, m: int,

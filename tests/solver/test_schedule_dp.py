@@ -122,3 +122,25 @@ def test_rules_the_dp_does_not_hold_leave_pricing_to_cp_sat():
     p = load_document(json.loads((REPO / "examples" / "ngrs_005.json").read_text()))
     assert any(r.rule == "momWeeklyHoursCap44h" for r in p.rules)
     assert ScheduleDP.build(p, 0) is None
+
+
+@curtois
+def test_dps_of_other_shapes_sharing_the_thread_scratch_price_as_alone(monkeypatch):
+    # Instance14's employees track different per-type counts, so their state spaces differ in size and
+    # shape; a state left over from another DP's pass would price a schedule below its cost
+    p = load_document(instance_path(14).read_text())
+    rng = random.Random(7)
+    dps = [ScheduleDP.build(p, e) for e in (0, 5, 11)]
+    costs = [{o.ci: rng.choice([0.0, -100.0, -60.0, 1.0, 3.5]) for day in dps[0].opts for o in day}
+             for _ in range(4)]
+    for cc in costs:  # the counts these costs make each DP track join its state first
+        for dp in dps:
+            dp.price(cc)
+    shared = [(dp.price(cc)[1], dp._shape()) for cc in costs for dp in dps]
+    alone = []
+    for cc in costs:
+        for dp in dps:
+            monkeypatch.setattr(schedule_dp, "_SCRATCH", schedule_dp._Scratch())
+            alone.append(dp.price(cc)[1])
+    assert len({shape for _, shape in shared}) > 1
+    assert [bound for bound, _ in shared] == pytest.approx(alone)
