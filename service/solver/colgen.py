@@ -482,12 +482,13 @@ class ColumnGeneration:
         return out
 
     def dive(self, *, deadline: float, upper: float | None = None, complete_at: int = 6,
-             reprice_rounds: int = 20, fix_share: float = 0.1, rng: random.Random | None = None
+             reprice_rounds: int = 5, fix_share: float = 0.1, rng: random.Random | None = None
              ) -> dict[tuple[int, int], int] | None:
         """A roster by diving: fix every employee whose LP schedule is integral, else the `fix_share`
         (in (0, 1)) of the others (at least one) whose schedules weigh most in the LP, re-price the rest
         (up to `reprice_rounds` rounds, until no column prices out, within an equal share of the diving
-        time for each step left), and repeat until `complete_at` employees are left; CP-SAT then rosters
+        time for each step left; Curtois Instance8, dives from one LP: with 5 rounds 13 of 18 ended
+        within 1.5 % of the optimum, with 20 rounds 14 of 28), and repeat until `complete_at` employees are left; CP-SAT then rosters
         those together against the fixed ones (`construct.GroupSolver`), starting from their heaviest LP
         schedules, which it keeps if it finds nothing better. When the time for diving (all but a fifth
         of it, at most 5 s) runs out, the rest are fixed at once. With `rng`, the heaviest schedule is

@@ -10,6 +10,7 @@ import time
 import pytest
 from ortools.linear_solver import pywraplp
 
+from service.solver import search
 from service.solver.colgen import _FROM_SCRATCH, ColumnGeneration, _clause_rules
 from service.solver.engine import Solution, solve_problem
 from service.solver.formats import load_document
@@ -113,6 +114,21 @@ def test_engine_proves_instance4_optimal_long_before_the_time_limit():
     assert time.monotonic() - t < 45
     # the search's counters reach the caller (`bench/curtois.py --stats`): the LP converged at 1716
     assert sol.search_stats["colgen_converged"] == 1 and sol.search_stats["colgen_lp"] == 1716.0
+
+
+@curtois
+@pytest.mark.slow
+def test_engine_dives_again_from_the_converged_lp_up_to_its_limit():
+    # Instance6: its LP bound (1949) is below the best known 1950, so no dive proves anything, and a dive
+    # takes well under a second: the repeats stop at the limit, not at the end of their time share
+    text = instance_path(6).read_text()
+    p = load_document(text)
+    sol = solve_problem(p, time_limit=30, workers=2)
+    stats = sol.search_stats
+    assert stats["colgen_converged"] == 1
+    assert stats["dives"] == search.DIVES and 1 <= stats["dive_rosters"] <= stats["dives"]
+    assert stats["dive_seconds"] < search.DIVE_SHARE * 30
+    assert evaluate_output(text, render_output(sol)).feasible
 
 
 @curtois
