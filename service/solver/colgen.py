@@ -488,14 +488,14 @@ class ColumnGeneration:
         (in (0, 1)) of the others (at least one) whose schedules weigh most in the LP, re-price the rest
         (up to `reprice_rounds` rounds, until no column prices out, within an equal share of the diving
         time for each step left; Curtois Instance8, dives from one LP: with 5 rounds 13 of 18 ended
-        within 1.5 % of the optimum, with 20 rounds 14 of 28), and repeat until `complete_at` employees are left; CP-SAT then rosters
-        those together against the fixed ones (`construct.GroupSolver`), starting from their heaviest LP
-        schedules, which it keeps if it finds nothing better. When the time for diving (all but a fifth
-        of it, at most 5 s) runs out, the rest are fixed at once. With `rng`, the heaviest schedule is
-        one of the three heaviest at random, so repeated dives differ. Returns None when the LP value
-        reaches `upper` (no better roster down this path) or on a stop. The dive fixes columns in a
-        smaller master (`_dive_master`); the columns it priced join the full master afterwards, which
-        nothing fixed."""
+        within 1.5 % of the optimum, with 20 rounds 14 of 28), and repeat until `complete_at` employees
+        are left; CP-SAT then rosters those together against the fixed ones (`construct.GroupSolver`),
+        starting from their heaviest LP schedules, which it keeps if it finds nothing better. When the
+        time for diving (all but a fifth of it, at most 5 s) runs out, the rest are fixed at once. With
+        `rng`, the heaviest schedule is one of the three heaviest at random, so repeated dives differ.
+        Returns None when the LP value reaches `upper` (no better roster down this path) or on a stop.
+        The dive fixes columns in a smaller master (`_dive_master`); the columns it priced join the full
+        master afterwards, which nothing fixed."""
         from service.solver.construct import GroupSolver
 
         E = len(self.p.employees)

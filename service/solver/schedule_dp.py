@@ -61,7 +61,7 @@ class _Scratch(threading.local):
     """The forward pass's arrays, one set per thread, shared by all its DPs and grown to the largest
     asked for (at most `MAX_TRACKED_VALUES` values). Column generation prices one employee after
     another on one thread: arrays of its own for each of Curtois Instance13's 120 employees, with
-    their per-type counts tracked, would hold gigabytes, and allocating them anew for each pricing
+    their per-type counts tracked, could hold gigabytes, and allocating them anew for each pricing
     cost a fifth of its time. Each use clears only what the last one reached (`clear`)."""
 
     def __init__(self) -> None:
