@@ -57,6 +57,14 @@ ARTIFICIAL_WEIGHT = 1e7
 # 5.5 s), and the least excess reduced cost it halves down to when there are more.
 POOL_CAP = 8000
 MIN_POOL_EXCESS = 0.25
+# Most schedules `restricted_model` hands CP-SAT (Curtois Instance6 within 1.0 of the minima: 109,420,
+# presolved in ~8 s; Instance7 within 1.92: 327,907, which it did not get through in 200 s).
+RESTRICT_CAP = 150_000
+# Schedules an employee's enumeration for it may reach, those over a per-type maximum included (one
+# Instance6 employee reaches over 4 for each it lists).
+RESTRICT_WALK = 2_000_000
+# The penalty terms of the whole model that belong to no employee in a separable problem.
+COVER_TERMS = frozenset({"coverShortfall", "coverSurplus"})
 # Columns of least reduced cost per employee that a dive starts from (plus those the LP uses).
 DIVE_COLUMNS = 25
 
@@ -215,7 +223,7 @@ class _Pricer:
 
 
     def enumerate(self, pi: list[float], floor: float, slack: float, *, time_limit: float, cap: int,
-                  register: RegisterFn) -> tuple[dict[Column, int], bool]:
+                  register: RegisterFn, walk: int | None = None) -> tuple[dict[Column, int], bool]:
         """Every schedule of reduced cost own cost - pi . covers - `floor` at most `slack` (`floor` a
         lower bound on that minimum, e.g. the pricing bound), with its least own cost; and whether
         the list is complete (not cut by `cap` schedules or the time limit). By the schedule DP
@@ -223,7 +231,7 @@ class _Pricer:
         of each employee's minimum: 13,211 in 1.3 s by the DP, the same sets in 128 s by CP-SAT, one
         employee of 16 still cut off at 30 s), else by CP-SAT."""
         if self.dp is not None:
-            cols, complete = self.dp.enumerate({ci: -pi[ci] for ci in self.cis}, floor + slack, cap=cap,
+            cols, complete = self.dp.enumerate({ci: -pi[ci] for ci in self.cis}, floor + slack, cap=cap, walk=walk,
                                                deadline=time.monotonic() + time_limit)
             return {col: int(round(own)) for col, own in cols.items()}, complete
         return self.cp_enumerate(pi, floor, slack, time_limit=time_limit, cap=cap, register=register)
@@ -636,11 +644,65 @@ class ColumnGeneration:
         added = sum(self.master.add(e, col, cost) for e, cols in pool.items() for col, cost in cols.items())
         return added, fits and not timed_out and excess >= slack
 
-    def _enumerate_within(self, rnd: _Round, excess: float, cap: int, deadline: float
-                          ) -> tuple[dict[int, dict[Column, int]], bool, bool]:
+    def restricted_model(self, model: cp_model.CpModel, x: dict[tuple[int, int], cp_model.IntVar],
+                         terms: list, *, upper: float, deadline: float, cap: int = RESTRICT_CAP
+                         ) -> tuple[int, int] | None:
+        """Restrict `model` (a clone of the whole model; `x` its assignment literals by (employee,
+        cover index), `terms` its penalty terms) to the rosters that can beat `upper`, for CP-SAT, when
+        the schedules that can take part in one (`near_optimal_columns`) are too many for the pool
+        program (SCIP over Curtois Instance6's 76,007 schedules within 1.0 had no roster in 60 s)
+        but at most `cap`. Each employee picks exactly one of their pooled schedules (a Boolean each,
+        its cells channelled to the assignment literals, every other cell off); each employee's
+        Lagrangian cut (own penalties - duals . covers >= their pricing bound, valid for every roster)
+        lifts CP-SAT's LP bound to column generation's; and the objective is held below `upper`.
+        Solved on one core, Instance6's program (109,420 schedules) gave 1950, the best known, and
+        proved it optimal in about 20 s, where the whole model and the pool program found nothing
+        better than 1951. INFEASIBLE then proves `upper` optimal, OPTIMAL proves the roster.
+        Returns (schedules, employees) or None when there is no complete pool within `cap` in time."""
+        rnd = self.best_round
+        if rnd is None:
+            return None
+        slack = upper - 1 - rnd.lagrangian
+        if slack < 0:
+            return None
+        pool, fits, _ = self._enumerate_within(rnd, slack, cap, deadline, walk=RESTRICT_WALK,
+                                               equal_shares=False)
+        if not fits:
+            return None
+        own: dict[int, list] = defaultdict(list)
+        for t in terms:
+            if t.weight and t.employee is not None:
+                own[t.employee].append(t)
+            elif t.weight and t.rule not in COVER_TERMS:
+                return None  # a penalty of nobody's: the cuts below would not see all of it
+        by_employee: dict[int, dict[int, cp_model.IntVar]] = defaultdict(dict)
+        for (e, ci), lit in x.items():
+            by_employee[e][ci] = lit
+        for e, cols in pool.items():
+            chosen = [model.new_bool_var("") for _ in cols]
+            model.add_exactly_one(chosen)
+            covering: dict[int, list] = defaultdict(list)
+            for b, col in zip(chosen, cols):
+                for ci in col:
+                    covering[ci].append(b)
+            for ci, lit in by_employee[e].items():
+                if ci in covering:
+                    model.add(lit == sum(covering[ci]))
+                else:
+                    model.add(lit == 0)
+            # the duals rounded to thousandths move the scaled sum by at most half a unit a cover worked
+            cut = (sum(SCALE * t.weight * t.var for t in own[e])
+                   + sum(int(round(-rnd.pi[ci] * SCALE)) * lit for ci, lit in by_employee[e].items()))
+            model.add(cut >= math.floor(rnd.bounds[e] * SCALE - 0.5 * self._pricer(e).max_covers) - 1)
+        model.add(sum(t.weight * t.var for t in terms if t.weight) <= int(upper) - 1)
+        return sum(len(c) for c in pool.values()), len(pool)
+
+    def _enumerate_within(self, rnd: _Round, excess: float, cap: int, deadline: float, walk: int | None = None,
+                          equal_shares: bool = True) -> tuple[dict[int, dict[Column, int]], bool, bool]:
         """Every employee's schedules within `excess` of their minimum reduced cost under the duals
-        of `rnd`, an equal share of the time left each; (schedules by employee, all of them listed
-        and at most `cap` in all, the deadline or a stop cut it)."""
+        of `rnd`, an equal share of the time left each (or, without `equal_shares`, all of it: one
+        of Curtois Instance6's employees has 55,332 of its 109,420); (schedules by employee, all of
+        them listed and at most `cap` in all, the deadline or a stop cut it)."""
         pool: dict[int, dict[Column, int]] = {}
         total = 0
         n = len(self.p.employees)
@@ -648,8 +710,8 @@ class ColumnGeneration:
             left = deadline - time.monotonic()
             if self.should_stop() or left <= 0:
                 return pool, False, True
-            found, done = self._pricer(e).enumerate(rnd.pi, rnd.bounds[e], excess, time_limit=left / (n - e),
-                                                    cap=cap - total + 1, register=self.register)
+            found, done = self._pricer(e).enumerate(rnd.pi, rnd.bounds[e], excess, time_limit=left / (n - e) if equal_shares else left,
+                                                    cap=cap - total + 1, register=self.register, walk=walk)
             pool[e] = found
             total += len(found)
             if not done or total > cap:

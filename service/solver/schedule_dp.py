@@ -353,11 +353,12 @@ class ScheduleDP:
         r, l, w, m, *counts = (int(v) for v in np.unravel_index(int(idx), shape))
         return (r, l, w, m + self.lo_u, *counts)
 
-    def enumerate(self, cover_cost: dict[int, float], threshold: float, *, cap: int, deadline: float
-                  ) -> tuple[dict[frozenset, float], bool]:
+    def enumerate(self, cover_cost: dict[int, float], threshold: float, *, cap: int, deadline: float,
+                  walk: int | None = None) -> tuple[dict[frozenset, float], bool]:
         """Every schedule of value (own cost + sum of `cover_cost` over the covers worked) at most
         `threshold` that keeps the per-type maxima, as {covers worked: own cost}; and whether that
-        list is complete (not cut by `cap` schedules or the deadline). A depth-first walk back from
+        list is complete (not cut by `cap` schedules, `walk` schedules reached, by default
+        `ENUMERATION_WALK` * `cap`, or the deadline). A depth-first walk back from
         the end states that prunes by the forward values, which are exact least costs from day 0, so
         every branch it enters ends in a schedule within the threshold: the work is proportional to
         the schedules listed (paths that break a maximum included), not to the state space."""
@@ -369,6 +370,7 @@ class ScheduleDP:
         found: dict[frozenset, float] = {}
         plan: list[int | None] = [None] * self.H
         walked = [0]  # schedules reached, including those over a maximum
+        walk_cap = ENUMERATION_WALK * cap if walk is None else walk
         cut = [False]
 
         def back(d: int, state: tuple[int, ...], suffix: float) -> None:
@@ -379,7 +381,7 @@ class ScheduleDP:
                 col, own, counts = self._schedule(plan)
                 if not len(caps) or bool((counts <= caps).all()):
                     found[col] = own
-                if len(found) >= cap or walked[0] >= ENUMERATION_WALK * cap or (
+                if len(found) >= cap or walked[0] >= walk_cap or (
                         walked[0] % 256 == 0 and time.monotonic() >= deadline):
                     cut[0] = True
                 return

@@ -108,6 +108,8 @@ class Search:
         self.best_time: float | None = None
         self.solutions = 0
         self.stats = defaultdict(int)
+        self._cg = None  # column generation, once its LP has converged (`_pool_rounds`)
+        self._pool_upper = None  # the incumbent objective the last pool round started from
         self._index_x()
 
     # ------------------------------------------------------------------------------------- basics
@@ -553,19 +555,35 @@ class Search:
             self._dives(cg)
         if self._check_proven() or self.should_stop() or not res.converged:
             return True
-        # The restricted master as an integer program over every column so far, the incumbent's
-        # schedules and every schedule that could take part in a better roster (only once the LP
-        # converged: before that its bound is too weak to leave few such schedules). When that
-        # enumeration is complete, the program's optimum settles the problem.
-        # Again whenever the incumbent improved meanwhile (the LNS thread runs all along): a lower
-        # incumbent leaves fewer such schedules, so the next enumeration is more often complete.
-        last_upper = None
+        self._cg = cg
+        self._pool_rounds()
+        return True
+
+    def _pool_rounds(self) -> None:
+        """The restricted master as an integer program over every column so far, the incumbent's
+        schedules and every schedule that could take part in a better roster (only once the LP
+        converged: before that its bound is too weak to leave few such schedules). When that
+        enumeration is complete, the program's optimum settles the problem.
+        Again whenever the incumbent improved meanwhile (the LNS thread runs all along): a lower
+        incumbent leaves fewer such schedules, so the next enumeration is more often complete.
+        When a better roster is within `RESTRICT_GAP` of the Lagrangian bound, those schedules are first handed to
+        CP-SAT inside the whole model instead (`ColumnGeneration.restricted_model`): there are too many
+        for SCIP (Curtois Instance6 within 1.0: 109,420), and CP-SAT finds or refutes a better roster."""
+        cg = self._cg
+        if cg is None:
+            return
         for _ in range(POOL_ROUNDS):
             with self.lock:
                 values, upper = self.values, self.objective
-            if upper is None or upper == last_upper or self.should_stop():
+            if upper is None or upper == self._pool_upper or self.should_stop():
                 break
-            last_upper = upper
+            self._pool_upper = upper
+            lagrangian = cg.best_round.lagrangian if cg.best_round is not None else None
+            if (lagrangian is not None and upper - 1 - lagrangian <= RESTRICT_GAP * abs(lagrangian)
+                    and self._restricted_solve(cg, upper)):
+                if self._check_proven():
+                    break
+                continue
             added, complete = cg.near_optimal_columns(
                 upper=upper, deadline=time.monotonic() + ENUMERATION_SHARE * self.remaining())
             self.stats["enumerated_columns"] += added
@@ -584,6 +602,44 @@ class Search:
                                          min(objective, upper))
             if self._check_proven():
                 break
+
+    def _restricted_solve(self, cg, upper: float) -> bool:
+        """CP-SAT on the whole model restricted to the rosters that can beat `upper`
+        (`ColumnGeneration.restricted_model`), for `RESTRICT_SHARE` of the time left; its rosters become
+        the incumbent, and, the pool being complete, OPTIMAL proves its roster and INFEASIBLE proves
+        `upper`. False when the pool is not complete within its cap (nothing was solved)."""
+        t = time.monotonic()
+        model = self.ctx.model.clone()
+        model.clear_hints()
+        built = cg.restricted_model(model, self.ctx.x, self.ctx.terms, upper=upper,
+                                    deadline=t + ENUMERATION_SHARE * self.remaining())
+        self.stats["restricted_enumeration_seconds"] = round(time.monotonic() - t, 1)
+        if built is None or self.should_stop():
+            return False
+        self.stats["restricted_schedules"] = built[0]
+        n = len(self.ctx.model.proto.variables)
+        search = self
+
+        class Cb(cp_model.CpSolverSolutionCallback):
+            def on_solution_callback(self) -> None:
+                search._accept(list(self.response_proto.solution)[:n], self.objective_value, "restricted")
+
+        solver = cp_model.CpSolver()
+        # the lone default search: the interleaved portfolio found no roster in Instance6's program in 60 s
+        tune(solver.parameters, 1, max(0.1, RESTRICT_SHARE * self.remaining()), log=self.log, interleave=False)
+        self._register(solver)
+        try:
+            status = solver.solve(model, Cb())
+        finally:
+            self._register(solver, False)
+        self.stats[f"restricted_{solver.status_name(status)}"] += 1
+        self.stats["restricted_seconds"] = round(time.monotonic() - t, 1)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            self._accept(list(solver.response_proto.solution)[:n], solver.objective_value, "restricted")
+        if status in (cp_model.OPTIMAL, cp_model.INFEASIBLE) and not self.should_stop():
+            proven = solver.objective_value if status == cp_model.OPTIMAL else upper
+            with self.lock:
+                self.bound = max(self.bound if self.bound is not None else -math.inf, proven)
         return True
 
     def _dives(self, cg) -> None:
@@ -597,7 +653,7 @@ class Search:
         end = t0 + DIVE_SHARE * self.remaining()
         last = 0.0
         while (not self.should_stop() and self.stats["dives"] < DIVES
-               and end - time.monotonic() >= last):
+               and end - time.monotonic() >= last and not self._near_bound(DIVE_MIN_GAP)):
             t = time.monotonic()
             first = self.stats["dives"] == 0
             roster = cg.dive(deadline=end, upper=self.objective,
@@ -610,6 +666,12 @@ class Search:
             if self._check_proven():
                 break
         self.stats["dive_seconds"] = round(time.monotonic() - t0, 1)
+
+    def _near_bound(self, gap: float) -> bool:
+        """The incumbent is within `gap` (relative) of the lower bound."""
+        with self.lock:
+            return (self.objective is not None and self.bound is not None
+                    and self.objective - self.bound <= gap * abs(self.bound))
 
     def _column_generation_then_lns(self) -> int:
         """The full-solve thread's schedule when column generation applies: column generation, a short
@@ -627,6 +689,9 @@ class Search:
             return status
         while self.values is None and not self.should_stop():
             time.sleep(0.05)  # the other LNS thread is still looking for a first roster
+        self._pool_rounds()  # once more, should the incumbent have improved meanwhile
+        if self._check_proven() or self.should_stop():
+            return cp_model.OPTIMAL if self.proven else cp_model.UNKNOWN
         self._lns_worker(1, self.ctx.model.clone(), {k: 0.15 for k in self.kinds})
         return cp_model.FEASIBLE if self.values is not None else cp_model.UNKNOWN
 
@@ -776,6 +841,10 @@ DIVES = 5  # at most
 ENUMERATION_SHARE = 0.3  # of the time left after the dive, at most, for pooling near-optimal schedules
 POOL_SHARE = 0.25  # of the time left after that, at most, for the restricted master as an IP
 POOL_ROUNDS = 3  # enumeration and IP rounds, each after the incumbent improved
+DIVE_MIN_GAP = 0.005  # no (further) dive once the incumbent is this close to the bound (relative)
+RESTRICT_GAP = 0.001  # the pool goes to CP-SAT inside the whole model when the incumbent - 1 is this close
+# to the Lagrangian bound (relative; Curtois Instance6: 1950 vs 1949.0, Instance7: 1056 vs 1054.08 is not)
+RESTRICT_SHARE = 0.6  # of the time left, at most, for that solve
 FULL_AFTER_COLGEN_SHARE = 0.1  # of the time left after column generation (at least FULL_AFTER_COLGEN_MIN s)
 FULL_AFTER_COLGEN_MIN = 2.0
 RESUME_MIN_SECONDS = 0.5  # a one-thread solve that returned early resumes when this much time is left
