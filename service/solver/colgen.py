@@ -665,16 +665,16 @@ class ColumnGeneration:
         slack = upper - 1 - rnd.lagrangian
         if slack < 0:
             return None
-        pool, fits, _ = self._enumerate_within(rnd, slack, cap, deadline, walk=RESTRICT_WALK,
-                                               equal_shares=False)
-        if not fits:
-            return None
         own: dict[int, list] = defaultdict(list)
         for t in terms:
             if t.weight and t.employee is not None:
                 own[t.employee].append(t)
             elif t.weight and t.rule not in COVER_TERMS:
                 return None  # a penalty of nobody's: the cuts below would not see all of it
+        pool, fits, _ = self._enumerate_within(rnd, slack, cap, deadline, walk=RESTRICT_WALK,
+                                               equal_shares=False)
+        if not fits:
+            return None
         by_employee: dict[int, dict[int, cp_model.IntVar]] = defaultdict(dict)
         for (e, ci), lit in x.items():
             by_employee[e][ci] = lit
