@@ -58,7 +58,7 @@ ARTIFICIAL_WEIGHT = 1e7
 POOL_CAP = 8000
 MIN_POOL_EXCESS = 0.25
 # Most schedules `restricted_model` hands CP-SAT (Curtois Instance6 within 1.0 of the minima: 109,420,
-# presolved in ~8 s; Instance7 within 1.92: 327,907, which it did not get through in 200 s).
+# presolved in ~8 s; Instance7 within 1.92: 327,907, 18.6 s to enumerate and no roster in 100 s).
 RESTRICT_CAP = 150_000
 # Schedules an employee's enumeration for it may reach, those over a per-type maximum included (one
 # Instance6 employee reaches over 4 for each it lists).
@@ -710,7 +710,8 @@ class ColumnGeneration:
             left = deadline - time.monotonic()
             if self.should_stop() or left <= 0:
                 return pool, False, True
-            found, done = self._pricer(e).enumerate(rnd.pi, rnd.bounds[e], excess, time_limit=left / (n - e) if equal_shares else left,
+            share = left / (n - e) if equal_shares else left
+            found, done = self._pricer(e).enumerate(rnd.pi, rnd.bounds[e], excess, time_limit=share,
                                                     cap=cap - total + 1, register=self.register, walk=walk)
             pool[e] = found
             total += len(found)

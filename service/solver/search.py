@@ -566,9 +566,10 @@ class Search:
         enumeration is complete, the program's optimum settles the problem.
         Again whenever the incumbent improved meanwhile (the LNS thread runs all along): a lower
         incumbent leaves fewer such schedules, so the next enumeration is more often complete.
-        When a better roster is within `RESTRICT_GAP` of the Lagrangian bound, those schedules are first handed to
-        CP-SAT inside the whole model instead (`ColumnGeneration.restricted_model`): there are too many
-        for SCIP (Curtois Instance6 within 1.0: 109,420), and CP-SAT finds or refutes a better roster."""
+        When a better roster is within `RESTRICT_GAP` of the Lagrangian bound, those schedules are first
+        handed to CP-SAT inside the whole model instead (`ColumnGeneration.restricted_model`): there are
+        too many for SCIP (Curtois Instance6 within 1.0: 109,420), and CP-SAT finds or refutes a better
+        roster."""
         cg = self._cg
         if cg is None:
             return
