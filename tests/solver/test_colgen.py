@@ -104,6 +104,24 @@ def test_the_dive_master_keeps_the_lp_optimum_and_the_dive_leaves_the_full_maste
 
 
 @curtois
+def test_best_responses_lower_the_objective_until_no_single_employee_can():
+    text = instance_path(8).read_text()
+    p = load_document(text)
+    cg = ColumnGeneration(p)
+    # a poor roster: a dive out of time at once, before column generation has run
+    assert cg.run(deadline=time.monotonic() + 0.5) is not None
+    rushed = cg.dive(deadline=time.monotonic() + 0.3)
+    assert rushed is not None
+    before = _evaluate(text, p, rushed)
+    polished = cg.best_responses(rushed, deadline=time.monotonic() + 30)
+    after = _evaluate(text, p, polished)
+    assert after.feasible, after.violations[:5]
+    assert after.objective < before.objective
+    # a local optimum: another pass changes nobody
+    assert cg.best_responses(polished, deadline=time.monotonic() + 30) == polished
+
+
+@curtois
 @pytest.mark.slow
 def test_engine_proves_instance4_optimal_long_before_the_time_limit():
     p = load_document(instance_path(4).read_text())
