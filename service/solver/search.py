@@ -109,6 +109,7 @@ class Search:
         self.solutions = 0
         self.stats = defaultdict(int)
         self._cg = None  # column generation, once its LP has converged (`_pool_rounds`)
+        self._duals = None  # (cover duals, pricing bound by employee) of the converged LP (`_reduced`)
         self._pool_upper = None  # the incumbent objective the last pool round started from
         self._index_x()
 
@@ -141,14 +142,19 @@ class Search:
     def _index_x(self) -> None:
         p = self.ctx.problem
         self.x_items: list[tuple[int, int, int]] = []  # (var index, employee, day)
+        self.x_cover: list[int] = []  # cover index of each item
         for (e, ci), var in self.ctx.x.items():
             self.x_items.append((var.index, e, p.covers[ci].day))
+            self.x_cover.append(ci)
         self.by_emp: dict[int, list[int]] = defaultdict(list)
         self.by_day: dict[int, list[int]] = defaultdict(list)
         for k, (_, e, d) in enumerate(self.x_items):
             self.by_emp[e].append(k)
             self.by_day[d].append(k)
         self.employees = sorted(self.by_emp)
+        self.eligible_covers: dict[int, set[int]] = defaultdict(set)
+        for k, ci in enumerate(self.x_cover):
+            self.eligible_covers[self.x_items[k][1]].add(ci)
         self.cover_index = {c.id: ci for ci, c in enumerate(p.covers)}
         self.num_days = p.num_days
 
@@ -270,6 +276,8 @@ class Search:
             return {k for e in emps for k in self.by_emp[e]}
         if kind == "repair":
             return self._repair(size, values, rng)
+        if kind == "reduced":
+            return self._reduced(size, values, rng)
         # "costly": a window around a day that pays a penalty, for all (or some) employees
         costly = self._costly_days(values)
         if not costly:
@@ -307,6 +315,28 @@ class Search:
                 free.update(self.by_day[d])
         return free
 
+    def _reduced(self, size: float, values: list[int], rng: random.Random) -> set[int]:
+        """Where the converged LP says the incumbent loses (`_duals`, the duals of its best pricing
+        round): the incumbent's objective is the Lagrangian bound plus each employee's excess (own
+        penalties - duals . covers worked - their pricing bound, >= 0) plus each cover's slack term
+        ((under weight - dual) . shortfall + (over weight + dual) . surplus, >= 0). One of those parts is
+        drawn in proportion to its size; the employees freed are the one it names, or the eligible for
+        the cover, then those who share the most covers with them (they can trade shifts), over the
+        whole horizon (a window on long ones), as in `_repair`. Unlike `_repair`, it also finds an
+        employee who pays no penalty of their own but works covers the LP prices low."""
+        p = self.ctx.problem
+        parts = [part for part in self._lagrangian_parts(values) if part[0] > 1e-6]
+        if not parts:
+            return self._neighbourhood(size, "employees", values, rng)
+        _, e0, ci0 = rng.choices(parts, weights=[w for w, _, _ in parts])[0]
+        seeds = [e0] if e0 is not None else [e for e in p.covers[ci0].eligible if e in self.by_emp]
+        rng.shuffle(seeds)
+        mine = {ci for e in seeds for ci in self.eligible_covers[e]}
+        others = [e for e in self.employees if e not in seeds]
+        rng.shuffle(others)
+        others.sort(key=lambda o: -len(mine & self.eligible_covers[o]))
+        return self._leading_employees(size, seeds + others, p.covers[ci0].day if ci0 is not None else None, rng)
+
     def _leading_employees(self, size: float, cands: list[int], centre: int | None, rng: random.Random
                            ) -> set[int]:
         """The first of `cands` (at least two), as many as `size` allows, over the whole horizon, or on
@@ -324,6 +354,31 @@ class Search:
         k_emp = max(2, min(len(cands), round(target / per_emp)))
         emps = set(cands[:k_emp])
         return {k for e in emps for k in self.by_emp[e] if d0 <= self.x_items[k][2] < d0 + w}
+
+    def _lagrangian_parts(self, values: list[int]) -> list[tuple[float, int | None, int | None]]:
+        """The incumbent `values` split by the duals of `_duals`: (each employee's excess, employee,
+        None) and (each cover's slack term, None, cover index). Their sum plus the Lagrangian bound
+        (duals . requirements + every pricing bound) is the objective."""
+        pi, bounds = self._duals
+        p = self.ctx.problem
+        excess: dict[int, float] = {e: -bounds.get(e, 0.0) for e in self.employees}
+        for t in self.ctx.terms:
+            if t.weight and t.employee is not None and t.employee in excess:
+                excess[t.employee] += t.weight * _term_value(t.var, values)
+        filled = [0] * len(p.covers)
+        for k, (vi, e, _) in enumerate(self.x_items):
+            if values[vi]:
+                ci = self.x_cover[k]
+                filled[ci] += 1
+                excess[e] -= pi[ci]
+        parts: list[tuple[float, int | None, int | None]] = [(v, e, None) for e, v in excess.items()]
+        for ci, c in enumerate(p.covers):
+            n = filled[ci]
+            slack = (c.under_weight - pi[ci]) * max(0, c.required - n)
+            if c.over_weight is not None:
+                slack += (c.over_weight + pi[ci]) * max(0, n - c.required)
+            parts.append((slack, None, ci))
+        return parts
 
     def _paid_terms(self, values: list[int]) -> list:
         out = []
@@ -355,8 +410,8 @@ class Search:
             sub_limit = min(self.remaining(), self.sub_time)
             if sub_limit <= 0.05:
                 break
-            kind = rng.choice(kinds)
-            size = sizes[kind]
+            kind = rng.choice(kinds + ["reduced"] if self._duals is not None else kinds)
+            size = sizes.setdefault(kind, 0.15)
             free = self._neighbourhood(size, kind, base, rng)
             fixed_idx = []
             for k, (vi, _, _) in enumerate(self.x_items):
@@ -558,6 +613,8 @@ class Search:
                     self.bound = res.lower_bound if self.bound is None else max(self.bound, res.lower_bound)
         if self._check_proven():
             return True
+        if res.converged and cg.best_round is not None and REDUCED_NEIGHBOURHOOD:
+            self._duals = (cg.best_round.pi, dict(cg.best_round.bounds))
         roster = cg.integral_roster()
         if roster is not None and not self.should_stop():
             self._push_roster(self.ctx.model, roster, "colgen")
@@ -881,6 +938,7 @@ POLISH_SHARE = 0.05  # of the time left, at most, for best responses on a dive's
 ENUMERATION_SHARE = 0.3  # of the time left after the dive, at most, for pooling near-optimal schedules
 POOL_SHARE = 0.25  # of the time left after that, at most, for the restricted master as an IP
 POOL_ROUNDS = 3  # enumeration and IP rounds, each after the incumbent improved
+REDUCED_NEIGHBOURHOOD = True  # the LNS also frees where the converged LP says the incumbent loses
 DIVE_MIN_GAP = 0.005  # no (further) dive once the incumbent is this close to the bound (relative)
 RESTRICT_GAP = 0.001  # the pool goes to CP-SAT inside the whole model when the incumbent - 1 is this close
 # to the Lagrangian bound (relative; Curtois Instance6: 1950 vs 1949.0, Instance7: 1056 vs 1054.08 is not)

@@ -68,3 +68,49 @@ def test_one_thread_solve_that_returns_early_resumes_for_the_rest_of_its_limit(m
     assert res.status == "FEASIBLE"
     assert res.stats["full_resumed"] >= 2
     assert s.elapsed() >= 3.5 - search.RESUME_MIN_SECONDS
+
+
+def test_the_lagrangian_parts_add_up_to_the_objective_and_the_reduced_neighbourhood_frees_where_they_lie():
+    import random
+    import time
+
+    from ortools.sat.python import cp_model
+
+    from service.solver.colgen import ColumnGeneration
+
+    p = load_document(instance_path(5).read_text())
+    cg = ColumnGeneration(p)
+    assert cg.run(deadline=time.monotonic() + 60).converged
+    ctx = build(p)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.stop_after_first_solution = True  # a poor roster, so that some parts are large
+    assert solver.solve(ctx.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    values = list(solver.response_proto.solution)
+    s = search.Search(ctx, time_limit=10)
+    rnd = cg.best_round
+    s._duals = (rnd.pi, dict(rnd.bounds))
+    parts = s._lagrangian_parts(values)
+    # objective = duals . requirements + every pricing bound + every excess + every cover's slack term
+    base = sum(y * c.required for y, c in zip(rnd.pi, p.covers)) + sum(rnd.bounds.values())
+    assert base + sum(v for v, _, _ in parts) == pytest.approx(solver.objective_value, abs=1e-6)
+    assert all(v >= -1e-6 for v, e, _ in parts if e is not None)  # each pricing bound is a lower bound
+    assert sum(v for v, _, _ in parts) > 100  # the first roster is far from the LP optimum
+    # duals under which one employee alone loses (excess 5, every other part 0): every neighbourhood
+    # frees that employee over the whole horizon, with others who share covers with them
+    filled = [0] * len(p.covers)
+    for (e, ci), var in ctx.x.items():
+        filled[ci] += values[var.index]
+    pi = [c.under_weight if n < c.required else -(c.over_weight or 0) if n > c.required else 0.0
+          for c, n in zip(p.covers, filled)]
+    s._duals = (pi, {e: 0.0 for e in s.employees})
+    excess = {e: v for v, e, _ in s._lagrangian_parts(values) if e is not None}
+    loser = 7
+    s._duals = (pi, {e: v - (5 if e == loser else 0) for e, v in excess.items()})
+    parts = [(v, e, ci) for v, e, ci in s._lagrangian_parts(values) if abs(v) > 1e-6]
+    assert parts == [(pytest.approx(5), loser, None)]
+    rng = random.Random(1)
+    for _ in range(20):
+        free = s._reduced(0.05, values, rng)
+        whole = {e for e in s.employees if set(s.by_emp[e]) <= free}
+        assert loser in whole and len(whole) >= 2
