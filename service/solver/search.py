@@ -652,8 +652,9 @@ class Search:
     def _pool_rounds(self) -> None:
         """The restricted master as an integer program over every column so far, the incumbent's
         schedules and every schedule that could take part in a better roster (only once the LP
-        converged: before that its bound is too weak to leave few such schedules). When that
-        enumeration is complete, the program's optimum settles the problem.
+        converged: before that its bound is too weak to leave few such schedules), and only while a
+        better roster would lie within `POOL_GAP` of the Lagrangian bound. When that enumeration is
+        complete, the program's optimum settles the problem.
         Again whenever the incumbent improved meanwhile (the LNS thread runs all along): a lower
         incumbent leaves fewer such schedules, so the next enumeration is more often complete.
         When a better roster is within `RESTRICT_GAP` of the Lagrangian bound, those schedules are first
@@ -670,6 +671,11 @@ class Search:
                 break
             self._pool_upper = upper
             lagrangian = cg.best_round.lagrangian if cg.best_round is not None else None
+            if lagrangian is not None and upper - 1 - lagrangian > POOL_GAP * abs(lagrangian):
+                # too many schedules could take part in a better roster for any pool to hold them all
+                # (Curtois Instance13 after its dive: 1850 against 1348); the LNS gets the time instead
+                self.stats["pool_skipped"] += 1
+                break
             if (lagrangian is not None and upper - 1 - lagrangian <= RESTRICT_GAP * abs(lagrangian)
                     and self._restricted_solve(cg, upper)):
                 if self._check_proven():
@@ -938,6 +944,7 @@ POLISH_SHARE = 0.05  # of the time left, at most, for best responses on a dive's
 ENUMERATION_SHARE = 0.3  # of the time left after the dive, at most, for pooling near-optimal schedules
 POOL_SHARE = 0.25  # of the time left after that, at most, for the restricted master as an IP
 POOL_ROUNDS = 3  # enumeration and IP rounds, each after the incumbent improved
+POOL_GAP = 0.02  # ... only while a better roster would lie within this (relative) of the Lagrangian bound
 REDUCED_NEIGHBOURHOOD = True  # the LNS also frees where the converged LP says the incumbent loses
 DIVE_MIN_GAP = 0.005  # no (further) dive once the incumbent is this close to the bound (relative)
 RESTRICT_GAP = 0.001  # the pool goes to CP-SAT inside the whole model when the incumbent - 1 is this close
