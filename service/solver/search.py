@@ -92,7 +92,7 @@ class Search:
         self.proven = False  # the incumbent is proven optimal (a full solve, or it meets the bound)
         self.keep_hint = False  # a decomposition roster is hinted on the LNS thread's model
         self.full_in_lns = full_in_lns
-        self.kinds = list(kinds) if kinds else ["days", "employees", "costly", "repair"]
+        self.kinds = list(kinds) if kinds else ["days", "employees", "costly", "repair", "weekly"]
         self.sub_params = {"symmetry_level": 0, "linearization_level": 2} if sub_params is None else sub_params
         self.sub_time_opt = sub_time
         self.t0 = time.monotonic() if start is None else start  # time_limit counts from here
@@ -274,6 +274,8 @@ class Search:
                 return {k for e in emps for k in self.by_emp[e] if d0 <= self.x_items[k][2] < d0 + w}
             emps = rng.sample(self.employees, k_emp)
             return {k for e in emps for k in self.by_emp[e]}
+        if kind == "weekly":
+            return self._weekly(size, rng)
         if kind == "repair":
             return self._repair(size, values, rng)
         if kind == "reduced":
@@ -287,6 +289,31 @@ class Search:
         w = max(2, min(H, round(target / per_day)))
         d0 = max(0, min(H - w, centre - rng.randint(0, w - 1)))
         return {k for d in range(d0, d0 + w) for k in self.by_day[d]}
+
+    def _weekly(self, size: float, rng: random.Random) -> set[int]:
+        """The same days of the week in every week (on horizons over 56 days, every week of a 56-day
+        window), for everybody while that fits `size`, else for a random share of the employees. Who
+        works which of those days can then be traded between weeks, which a window of consecutive days
+        cannot do. That is what a rule counted over the horizon needs: on Curtois Instance13 every
+        employee works their maximum of weekends, and a roster's cover shortfall is set by how many
+        of those weekends are worked on one day only (12 uncovered shifts with 30 such half
+        weekends, 11 with 29)."""
+        H = self.num_days
+        if H < 14:
+            return self._neighbourhood(size, "days", [], rng)
+        lo, hi = 0, H
+        if H > 56:
+            lo = rng.randint(0, H - 56)
+            hi = lo + 56
+        target = max(1, int(size * len(self.x_items)))
+        per_day = max(1, len(self.x_items) // H)
+        w = max(1, min(7, round(target / (per_day * math.ceil((hi - lo) / 7)))))
+        d0 = rng.randrange(7)
+        items = [k for d in range(lo, hi) if (d - d0) % 7 < w for k in self.by_day[d]]
+        if len(items) <= 1.5 * target:
+            return set(items)
+        emps = set(rng.sample(self.employees, max(1, round(len(self.employees) * target / len(items)))))
+        return {k for k in items if self.x_items[k][1] in emps}
 
     def _repair(self, size: float, values: list[int], rng: random.Random) -> set[int]:
         """Employees who could remove a paid penalty (the employee it names, or people eligible for
@@ -320,10 +347,13 @@ class Search:
         round): the incumbent's objective is the Lagrangian bound plus each employee's excess (own
         penalties - duals . covers worked - their pricing bound, >= 0) plus each cover's slack term
         ((under weight - dual) . shortfall + (over weight + dual) . surplus, >= 0). One of those parts is
-        drawn in proportion to its size; the employees freed are the one it names, or the eligible for
-        the cover, then those who share the most covers with them (they can trade shifts), over the
-        whole horizon (a window on long ones), as in `_repair`. Unlike `_repair`, it also finds an
-        employee who pays no penalty of their own but works covers the LP prices low."""
+        drawn in proportion to its size; the employees freed are the one it names, then others drawn
+        in a random order weighted by their own excess (those who lose against the LP too, so the two
+        can trade: on Curtois Instance13, from one dive roster and two seeds, 1467 and 1370 after 200 s
+        against 1475 and 1374 with companions by shared covers), or the eligible for the cover, then
+        those who share the most covers with them; over the whole horizon (a window on long ones), as
+        in `_repair`. Unlike `_repair`, it also finds an employee who pays no penalty of their own but
+        works covers the LP prices low."""
         p = self.ctx.problem
         parts = [part for part in self._lagrangian_parts(values) if part[0] > 1e-6]
         if not parts:
@@ -331,10 +361,15 @@ class Search:
         _, e0, ci0 = rng.choices(parts, weights=[w for w, _, _ in parts])[0]
         seeds = [e0] if e0 is not None else [e for e in p.covers[ci0].eligible if e in self.by_emp]
         rng.shuffle(seeds)
-        mine = {ci for e in seeds for ci in self.eligible_covers[e]}
         others = [e for e in self.employees if e not in seeds]
-        rng.shuffle(others)
-        others.sort(key=lambda o: -len(mine & self.eligible_covers[o]))
+        if e0 is not None:
+            # a random order, weighted by excess (Efraimidis-Spirakis keys)
+            excess = {e: w for w, e, _ in parts if e is not None}
+            others.sort(key=lambda o: -rng.random() ** (1.0 / (excess.get(o, 0.0) + 0.5)))
+        else:
+            mine = {ci for e in seeds for ci in self.eligible_covers[e]}
+            rng.shuffle(others)
+            others.sort(key=lambda o: -len(mine & self.eligible_covers[o]))
         return self._leading_employees(size, seeds + others, p.covers[ci0].day if ci0 is not None else None, rng)
 
     def _leading_employees(self, size: float, cands: list[int], centre: int | None, rng: random.Random

@@ -114,3 +114,36 @@ def test_the_lagrangian_parts_add_up_to_the_objective_and_the_reduced_neighbourh
         free = s._reduced(0.05, values, rng)
         whole = {e for e in s.employees if set(s.by_emp[e]) <= free}
         assert loser in whole and len(whole) >= 2
+    # two employees who lose as much: the one drawn brings the other along far more often than a
+    # random companion would (1 in 15 of the others)
+    other = 11
+    s._duals = (pi, {e: v - (50 if e in (loser, other) else 0) for e, v in excess.items()})
+    together = 0
+    for _ in range(40):
+        free = s._reduced(0.05, values, rng)
+        whole = {e for e in s.employees if set(s.by_emp[e]) <= free}
+        assert loser in whole or other in whole
+        together += {loser, other} <= whole
+    assert together >= 25
+
+
+@pytest.mark.parametrize("n", [5, 19])
+def test_the_weekly_neighbourhood_frees_the_same_days_of_every_week(n):
+    import random
+
+    p = load_document(instance_path(n).read_text())
+    s = search.Search(build(p), time_limit=10)
+    rng = random.Random(3)
+    for size in (0.05, 0.15, 0.3):
+        for _ in range(10):
+            free = s._weekly(size, rng)
+            assert free
+            days = sorted({s.x_items[k][2] for k in free})
+            weekdays = {d % 7 for d in days}
+            assert len(weekdays) < 7 and days[-1] - days[0] < 56
+            # every week of the span between them holds the same days of the week
+            span = range(days[0] - days[0] % 7, days[-1] + 1)
+            assert set(days) == {d for d in span if d % 7 in weekdays and days[0] <= d <= days[-1]}
+            emps = {s.x_items[k][1] for k in free}
+            # the chosen employees are free on all of those days
+            assert free == {k for e in emps for k in s.by_emp[e] if s.x_items[k][2] in set(days)}
