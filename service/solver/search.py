@@ -291,8 +291,8 @@ class Search:
         return {k for d in range(d0, d0 + w) for k in self.by_day[d]}
 
     def _weekly(self, size: float, rng: random.Random) -> set[int]:
-        """The same days of the week in every week (on horizons over 56 days, every week of a 56-day
-        window), for everybody while that fits `size`, else for a random share of the employees. Who
+        """The same days of the week in every week (on horizons over `LONG_WINDOW_DAYS`, every week of
+        such a window), for everybody while that fits `size`, else for a random share of the employees. Who
         works which of those days can then be traded between weeks, which a window of consecutive days
         cannot do. That is what a rule counted over the horizon needs: on Curtois Instance13 every
         employee works their maximum of weekends, and a roster's cover shortfall is set by how many
@@ -302,9 +302,9 @@ class Search:
         if H < 14:
             return self._neighbourhood(size, "days", [], rng)
         lo, hi = 0, H
-        if H > 56:
-            lo = rng.randint(0, H - 56)
-            hi = lo + 56
+        if H > LONG_WINDOW_DAYS:
+            lo = rng.randint(0, H - LONG_WINDOW_DAYS)
+            hi = lo + LONG_WINDOW_DAYS
         target = max(1, int(size * len(self.x_items)))
         per_day = max(1, len(self.x_items) // H)
         w = max(1, min(7, round(target / (per_day * math.ceil((hi - lo) / 7)))))
@@ -375,12 +375,12 @@ class Search:
     def _leading_employees(self, size: float, cands: list[int], centre: int | None, rng: random.Random
                            ) -> set[int]:
         """The first of `cands` (at least two), as many as `size` allows, over the whole horizon, or on
-        long horizons over a window of 56 days that holds day `centre` (a random day when None)."""
+        long horizons over a window of `LONG_WINDOW_DAYS` that holds day `centre` (a random day when None)."""
         H = self.num_days
         target = max(1, int(size * len(self.x_items)))
         per_emp = max(1, len(self.x_items) // max(1, len(self.employees)))
-        if H > 56:
-            w = 56
+        if H > LONG_WINDOW_DAYS:
+            w = LONG_WINDOW_DAYS
             centre = rng.randrange(H) if centre is None else centre
             d0 = max(0, min(H - w, centre - rng.randint(0, w - 1)))
             per_emp = max(1, per_emp * w // H)
@@ -967,6 +967,7 @@ OVERLAP_DAYS = 14
 LOOKAHEAD_DAYS = 7  # solved with the window but not kept, so the window's end can be continued
 HISTORY_WEIGHT = 10_000_000  # of an overlap cover: the history a window sees (its people are also fixed hard)
 DECOMPOSE_FROM_DAYS = 112
+LONG_WINDOW_DAYS = 56  # the span of a whole-horizon neighbourhood on longer horizons (`_leading_employees`, `_weekly`)
 GROUP_DESCENT_SHARE = 0.5  # of the time left after construction, before whole-model LNS takes over
 GROUP_DESCENT_ONLY_FROM = 500_000  # assignment variables (Instance22: 109 k, 23: 333 k, 24: 1.04 M)
 COLUMN_GENERATION = True  # for separable problems on horizons below DECOMPOSE_FROM_DAYS (see `colgen.py`)

@@ -140,7 +140,7 @@ def test_the_weekly_neighbourhood_frees_the_same_days_of_every_week(n):
             assert free
             days = sorted({s.x_items[k][2] for k in free})
             weekdays = {d % 7 for d in days}
-            assert len(weekdays) < 7 and days[-1] - days[0] < 56
+            assert len(weekdays) < 7 and days[-1] - days[0] < search.LONG_WINDOW_DAYS
             # every week of the span between them holds the same days of the week
             span = range(days[0] - days[0] % 7, days[-1] + 1)
             assert set(days) == {d for d in span if d % 7 in weekdays and days[0] <= d <= days[-1]}
