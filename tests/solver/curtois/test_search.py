@@ -138,12 +138,13 @@ def test_the_weekly_neighbourhood_frees_the_same_days_of_every_week(n):
         for _ in range(10):
             free = s._weekly(size, rng)
             assert free
-            days = sorted({s.x_items[k][2] for k in free})
+            day_set = {s.x_items[k][2] for k in free}
+            days = sorted(day_set)
             weekdays = {d % 7 for d in days}
             assert len(weekdays) < 7 and days[-1] - days[0] < search.LONG_WINDOW_DAYS
             # every week of the span between them holds the same days of the week
             span = range(days[0] - days[0] % 7, days[-1] + 1)
-            assert set(days) == {d for d in span if d % 7 in weekdays and days[0] <= d <= days[-1]}
+            assert day_set == {d for d in span if d % 7 in weekdays and days[0] <= d <= days[-1]}
             emps = {s.x_items[k][1] for k in free}
             # the chosen employees are free on all of those days
-            assert free == {k for e in emps for k in s.by_emp[e] if s.x_items[k][2] in set(days)}
+            assert free == {k for e in emps for k in s.by_emp[e] if s.x_items[k][2] in day_set}
