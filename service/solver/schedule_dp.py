@@ -11,10 +11,14 @@ touching either end exempt (the same automaton as `pattern_dp.py`), max weekends
 units of the gcd of the shift lengths). Per-type maxima are held by decremental state-space
 relaxation: at first relaxed, so the DP's optimum is a valid lower bound, exact whenever its path
 keeps every maximum; when the best path breaks a maximum, that shift type's count joins the state
-(one more axis, 0..max) and the DP runs again, until the best path keeps every maximum or the states
-would pass `MAX_TRACKED_VALUES` (then the caller prices with CP-SAT). A type once tracked stays
-tracked, since the duals of the next round are much the same. (Lagrange multipliers on the maxima
-gave columns up to 66 above the optimum on Curtois Instance8.)
+(one more axis, 0..max) and the DP runs again, until the best path keeps every maximum or the
+reached states would pass what the sparse pass holds (`MAX_SPARSE_ENTRIES`; then the caller prices
+with CP-SAT). A type once tracked stays tracked, since the duals of the next round are much the same.
+The forward pass holds every state densely while days x states stay within `MAX_TRACKED_VALUES`, and
+only the reached ones beyond it (`forward_sparse`): tracking multiplies the states, but few are
+reached (Curtois Instance19 with its N count: 1.1 M states a day, 6.6 k reached on average once
+states that can no longer reach the minimum minutes are dropped, `_minutes_needed`). (Lagrange
+multipliers on the maxima gave columns up to 66 above the optimum on Curtois Instance8.)
 
 Only hard rules of those kinds (`SUPPORTED`) and shift requests are read; for anything else
 `ScheduleDP.build` returns None and CP-SAT prices alone. Why by hand: no maintained library does
@@ -29,21 +33,26 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import reduce
+from typing import Callable
 
 import numpy as np
 
 from service.solver import rules as rule_registry
 from service.solver.model import Problem
 from service.solver.rules.sequences import weekend_groups
-from service.solver.schedule_dp_kernel import clear, forward
+from service.solver.schedule_dp_kernel import clear, forward, forward_sparse
 
 SUPPORTED = frozenset({"maxConsecutiveWorkingDays", "minConsecutiveWorkingDays", "minConsecutiveDaysOff",
                        "runPattern", "maxWeekends", "maxShiftsPerType", "totalMinutes"})
 ENUMERATION_WALK = 4  # schedules `enumerate` may walk (maxima broken ones too) per schedule it may list
 MAX_CELLS = 2_000_000  # states a day (run x class x weekends x minutes); beyond it CP-SAT prices
-# values the forward pass may hold over the horizon (days x states, 14 bytes each with its predecessor)
-# once per-type counts join the state; beyond it a broken maximum is left to CP-SAT
+# values the dense forward pass may hold over the horizon (days x states, 14 bytes each with its
+# predecessor) once per-type counts join the state; beyond it the sparse pass runs
 MAX_TRACKED_VALUES = 12_000_000
+# reached states the sparse pass may hold over the horizon (36 bytes each with their fields); beyond it
+# a broken maximum is left to CP-SAT. Curtois Instance19 with one count tracked: 0.56 M
+MAX_SPARSE_ENTRIES = 4_000_000
+MAX_SPARSE_SLOTS = 1 << 22  # of its hash table: a day may reach half as many states
 INF = math.inf
 
 
@@ -85,6 +94,43 @@ class _Scratch(threading.local):
 
 
 _SCRATCH = _Scratch()
+
+
+class _SparseScratch(threading.local):
+    """The sparse forward pass's arrays, one set per thread like `_Scratch`, grown (doubled) whenever
+    a pass runs out of entries or hash slots, up to `MAX_SPARSE_ENTRIES` and `MAX_SPARSE_SLOTS`."""
+
+    def __init__(self) -> None:
+        self.entries = self.slots = 0
+        self.axes = 1
+        self.grow_entries(1 << 18)
+        self.grow_slots(1 << 16)
+
+    def grow_entries(self, size: int, axes: int | None = None) -> bool:
+        size, axes = min(size, MAX_SPARSE_ENTRIES), max(1, axes or self.axes)
+        if size <= self.entries and axes <= self.axes:
+            return False
+        self.entries, self.axes = max(size, self.entries), max(axes, self.axes)
+        n = self.entries
+        self.ids, self.val = np.empty(n, dtype=np.int64), np.empty(n, dtype=float)
+        self.pred, self.opt = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int16)
+        # run state, class, weekends, minutes, counts of each entry's state
+        self.fields = (np.empty(n, dtype=np.int16), np.empty(n, dtype=np.int16), np.empty(n, dtype=np.int16),
+                       np.empty(n, dtype=np.int32), np.empty((n, self.axes), dtype=np.int16))
+        return True
+
+    def grow_slots(self, size: int) -> bool:
+        size = min(size, MAX_SPARSE_SLOTS)
+        if size <= self.slots:
+            return False
+        self.slots = size
+        self.table = np.full(size, -1, dtype=np.int64)
+        self.where = np.empty(size, dtype=np.int32)
+        self.used = np.empty(size // 2, dtype=np.int64)
+        return True
+
+
+_SPARSE = _SparseScratch()
 
 
 class ScheduleDP:
@@ -150,6 +196,7 @@ class ScheduleDP:
         capped = sorted(s for s, mx in lim["max_shifts"].items() if mx < cover_days.get(s, 0))
         self.caps = [lim["max_shifts"][s] for s in capped]
         self.tracked: list[int] = []  # kinds whose count is part of the state, in axis order
+        self.untrackable: set[int] = set()  # kinds whose count took the sparse pass past its room
         kind_of = {s: i for i, s in enumerate(capped)}
         for os_ in opts.values():
             for o in os_:
@@ -232,6 +279,32 @@ class ScheduleDP:
         self._opt_units = np.array([o.units for o in self._opt_flat], dtype=np.int64)
         self._opt_allowed = np.array([self.allowed[o.shift] for o in self._opt_flat], dtype=bool).reshape(-1, self.L)
         self.cells = self.R * self.L * self.nW * self.nM  # a day's states before any count is tracked
+        self._need = self._minutes_needed()
+
+    def _minutes_needed(self) -> np.ndarray:
+        """need[d, r, l]: the fewest minute units a path may have worked before day d, ending in run
+        state r and class l, and still reach the minimum (`lo_u`): the minimum less the most units the
+        days from d can add (the run and succession rules only, so never too many). Both forward
+        passes drop states below it: on Curtois Instance19 (at least 208 of at most 216 units over 84
+        days) most states that the run rules allow can no longer reach the minimum."""
+        H, R, L = self.H, self.R, self.L
+        most = np.zeros((H + 1, R, L))
+        for d in range(H - 1, -1, -1):
+            here = np.full((R, L), -np.inf)
+            for r in range(R):
+                ro = self._off_next[r]
+                if ro >= 0:
+                    here[r, :] = most[d + 1, ro, 0]
+                rw = self._work_next[r]
+                if rw < 0:
+                    continue
+                for k in range(self._opt_start[d], self._opt_start[d + 1]):
+                    gain = self._opt_units[k] + most[d + 1, rw, self._opt_cls[k]]
+                    allowed = self._opt_allowed[k]
+                    here[r, allowed] = np.maximum(here[r, allowed], gain)
+            most[d] = here
+        need = np.where(np.isfinite(most), self.lo_u - most, self.nM)
+        return np.maximum(need, 0).astype(np.int64).ravel()
 
     # ------------------------------------------------------------------------------------ tracking
     def _shape(self, tracked: list[int] | None = None) -> tuple[int, ...]:
@@ -239,45 +312,92 @@ class ScheduleDP:
         return (self.R, self.L, self.nW, self.nM, *(self.caps[k] + 1 for k in tracked))
 
     def _track(self, kinds: list[int]) -> bool:
-        """Add these kinds' counts to the state, when the states stay within `MAX_TRACKED_VALUES`."""
-        wanted = self.tracked + [k for k in kinds if k not in self.tracked]
-        if math.prod(self._shape(wanted)) * (self.H + 1) > MAX_TRACKED_VALUES:
+        """Add these kinds' counts to the state, unless one of them once took the sparse pass past its
+        room."""
+        if any(k in self.untrackable for k in kinds):
             return False
-        self.tracked = wanted
+        self.tracked = self.tracked + [k for k in kinds if k not in self.tracked]
         return True
 
-    def _axis(self, o: _Option) -> int | None:
-        """The count axis (among the trailing ones) that working option `o` moves, if tracked."""
-        return self.tracked.index(o.kind) if o.kind >= 0 and o.kind in self.tracked else None
+    def _dense(self, tracked: list[int]) -> bool:
+        """Whether the dense forward pass holds the states with these counts tracked."""
+        return not tracked or math.prod(self._shape(tracked)) * (self.H + 1) <= MAX_TRACKED_VALUES
 
-    # ------------------------------------------------------------------------------------ solving
-    def _forward(self, cost: list[list[float]]) -> list[np.ndarray]:
-        """V[d] (shape R x L x nW x nM x tracked counts): least cost of days < d ending in each state.
-        Each state's predecessor is kept for `_path`. The arrays are the thread's scratch (`_Scratch`):
-        what this returns holds until the next forward pass on this thread, of any DP."""
-        shape = self._shape()
+    def _axis(self, o: _Option, tracked: list[int] | None = None) -> int | None:
+        """The count axis (among the trailing ones) that working option `o` moves, if tracked."""
+        tracked = self.tracked if tracked is None else tracked
+        return tracked.index(o.kind) if o.kind >= 0 and o.kind in tracked else None
+
+    def _steps(self, tracked: list[int]) -> tuple[tuple[int, ...], np.ndarray, np.ndarray, np.ndarray]:
+        """The kernels' view of the state space with these counts tracked: its five dimensions (the
+        counts as one mixed-radix axis), and each option's count axis (-1: none), stride and size."""
+        shape = self._shape(tracked)
         counts = shape[4:]
         dims = (*shape[:4], math.prod(counts))
-        V, pred_state, pred_opt, reached, n_reached = _SCRATCH.arrays(self.H + 1, math.prod(dims))
-        self._preds = (pred_state, pred_opt)
-        # a tracked count moves by its axis's stride within the mixed-radix count index
         strides = [math.prod(counts[i + 1:]) for i in range(len(counts))]
+        axes = np.full(len(self._opt_flat), -1, dtype=np.int64)
         stride = np.zeros(len(self._opt_flat), dtype=np.int64)
         dim = np.ones(len(self._opt_flat), dtype=np.int64)
         for j, o in enumerate(self._opt_flat):
-            axis = self._axis(o)
+            axis = self._axis(o, tracked)
             if axis is not None:
-                stride[j], dim[j] = strides[axis], counts[axis]
-        forward(V, pred_state, pred_opt, reached, n_reached, np.array(dims, dtype=np.int64), self._off_next,
-                self._work_next, self.is_off, self._off_cost, self._inc_off, self._inc_work, self._opt_start,
-                self._opt_cls, self._opt_units, stride, dim, self._opt_allowed,
+                axes[j], stride[j], dim[j] = axis, strides[axis], counts[axis]
+        return dims, axes, stride, dim
+
+    def _kernel_args(self, cost: list[list[float]], tracked: list[int], *, sparse: bool = False) -> tuple:
+        dims, axes, stride, dim = self._steps(tracked)
+        return (np.array(dims, dtype=np.int64), self._off_next, self._work_next, self.is_off, self._off_cost,
+                self._inc_off, self._inc_work, self._opt_start, self._opt_cls, self._opt_units,
+                *((axes,) if sparse else ()), stride, dim, self._opt_allowed, self._need,
                 np.fromiter((c for day in cost for c in day), dtype=float, count=len(self._opt_flat)))
+
+    def _forward(self, cost: list[list[float]], tracked: list[int] | None = None) -> list[np.ndarray]:
+        """V[d] (shape R x L x nW x nM x tracked counts): least cost of days < d ending in each state.
+        Each state's predecessor is kept for `_path`. The arrays are the thread's scratch (`_Scratch`):
+        what this returns holds until the next forward pass on this thread, of any DP."""
+        tracked = self.tracked if tracked is None else tracked
+        shape = self._shape(tracked)
+        V, pred_state, pred_opt, reached, n_reached = _SCRATCH.arrays(self.H + 1, math.prod(shape))
+        self._preds = (pred_state, pred_opt, shape)
+        forward(V, pred_state, pred_opt, reached, n_reached, *self._kernel_args(cost, tracked))
         return list(V.reshape(self.H + 1, *shape))
 
+    def _forward_sparse(self, cost: list[list[float]]) -> tuple[np.ndarray, np.ndarray] | None:
+        """The reached states after the last day and their least costs, by `forward_sparse` with the
+        tracked counts; None when they take more room than `MAX_SPARSE_ENTRIES` or a day more than
+        half of `MAX_SPARSE_SLOTS`. What it keeps for `_sparse_path` holds until the next sparse pass
+        on this thread."""
+        args = self._kernel_args(cost, self.tracked, sparse=True)
+        sp = _SPARSE
+        sp.grow_entries(sp.entries, len(self.tracked))
+        start = np.zeros(self.H + 2, dtype=np.int64)
+        while True:
+            status = forward_sparse(sp.ids, sp.val, sp.pred, sp.opt, *sp.fields, start, sp.table, sp.where, sp.used,
+                                    *args)
+            if status == 0:
+                break
+            if not (sp.grow_entries(2 * sp.entries) if status == 1 else sp.grow_slots(2 * sp.slots)):
+                return None
+        self._sparse = (start, sp.pred, sp.opt)
+        last = slice(start[self.H], start[self.H + 1])
+        return sp.ids[last], sp.val[last]
+
+    def _sparse_path(self, entry: int) -> list[int | None]:
+        """The option index worked on each day (None: off) of the least-cost path to the last day's
+        `entry`-th reached state of the last `_forward_sparse`."""
+        start, pred, opt = self._sparse
+        plan: list[int | None] = [None] * self.H
+        for d in range(self.H, 0, -1):
+            k = int(opt[start[d] + entry])
+            plan[d - 1] = None if k < 0 else k
+            entry = int(pred[start[d] + entry])
+        return plan
+
     def _predecessors(self, V: np.ndarray, cost: list[float], d: int, r: int, l: int, w: int, m: int,
-                      *counts: int):
-        """Every way into state (r, l, w, m, counts) after day d: (option index worked on day d or None
-        for off, the state before it, the value there V[that state] + day d's cost, day d's cost)."""
+                      *counts: int, tracked: list[int]):
+        """Every way into state (r, l, w, m, counts) after day d, with these counts tracked: (option
+        index worked on day d or None for off, the state before it, the value there V[that state] +
+        day d's cost, day d's cost)."""
         if l == 0 and self.is_off[r]:
             c = self.off_cost[d]
             for src, dst in self.off_edges:
@@ -290,7 +410,7 @@ class ScheduleDP:
             if o.cls != l or o.units > m:
                 continue
             before = counts
-            axis = self._axis(o)
+            axis = self._axis(o, tracked)
             if axis is not None:
                 if counts[axis] == 0:
                     continue
@@ -308,8 +428,8 @@ class ScheduleDP:
     def _path(self, state: tuple) -> list[int | None]:
         """The option index worked on each day (None: off) of a least-cost path to `state`, from the
         predecessors the last `_forward` kept."""
-        pred_state, pred_opt = self._preds
-        s = int(np.ravel_multi_index(state, self._shape()))
+        pred_state, pred_opt, shape = self._preds
+        s = int(np.ravel_multi_index(state, shape))
         plan: list[int | None] = [None] * self.H
         for d in range(self.H, 0, -1):
             k = int(pred_opt[d, s])
@@ -326,27 +446,56 @@ class ScheduleDP:
         could not be tracked)."""
         cost = [[o.own + cover_cost.get(o.ci, 0.0) for o in self.opts[d]] for d in range(self.H)]
         caps = np.asarray(self.caps, dtype=float)
+        before = list(self.tracked)
         while True:
-            Vs = self._forward(cost)
-            final = Vs[-1][:, :, :, self.lo_u:]
-            flat = final.ravel()
-            k = min(paths, int(np.isfinite(flat).sum()))
-            if k == 0:
+            ends = self._best_ends(cost, paths)
+            if ends is None:
+                # the counts just added (or, failing those, the last) reach more states than the sparse
+                # pass holds: relaxed for good
+                if before == self.tracked:
+                    before = self.tracked[:-1]
+                self.untrackable.update(k for k in self.tracked if k not in before)
+                self.tracked = before
+                continue
+            values, path = ends
+            if not values:
                 return [], INF, True  # no schedule at all keeps the run, weekend, minutes and tracked rules
-            ends = np.argpartition(flat, k - 1)[:k] if k < flat.size else np.arange(flat.size)
-            ends = sorted(ends, key=lambda i: -flat[i])  # best last
-            best = self._path(self._end_state(final.shape, ends[-1]))
+            best = path(len(values) - 1)
             broken = [int(j) for j in np.flatnonzero(self._schedule(best)[2] > caps)] if len(caps) else []
+            before = list(self.tracked)
             if not broken or not self._track(broken):
                 break
-        bound = self.constant + float(flat[ends[-1]])
+        bound = self.constant + values[-1]
         found: list[tuple[frozenset, float]] = []
-        for idx in ends:
-            plan = best if idx == ends[-1] else self._path(self._end_state(final.shape, idx))
-            col, own, counts = self._schedule(plan)
+        for i in range(len(values)):
+            col, own, counts = self._schedule(best if i == len(values) - 1 else path(i))
             if not len(caps) or bool((counts <= caps).all()):
                 found.append((col, own))
         return found, bound, not broken
+
+    def _best_ends(self, cost: list[list[float]], paths: int
+                   ) -> tuple[list[float], Callable[[int], list[int | None]]] | None:
+        """The least costs of the `paths` best end states of at least the minimum minutes, best last,
+        and the least-cost path into the i-th of them as a function of i; None when the sparse pass
+        runs out of room."""
+        if self._dense(self.tracked):
+            final = self._forward(cost)[-1][:, :, :, self.lo_u:]
+            flat = final.ravel()
+            k = min(paths, int(np.isfinite(flat).sum()))
+            ends = np.argpartition(flat, k - 1)[:k] if 0 < k < flat.size else np.flatnonzero(np.isfinite(flat))
+            ends = sorted(ends, key=lambda i: -flat[i])
+            return ([float(flat[i]) for i in ends],
+                    lambda i: self._path(self._end_state(final.shape, ends[i])))
+        last = self._forward_sparse(cost)
+        if last is None:
+            return None
+        ids, val = last
+        m = (ids // math.prod(self._shape()[4:])) % self.nM
+        ok = np.flatnonzero(m >= self.lo_u)
+        k = min(paths, ok.size)
+        ends = ok[np.argpartition(val[ok], k - 1)[:k]] if 0 < k < ok.size else ok
+        ends = sorted(ends, key=lambda i: -val[i])
+        return [float(val[i]) for i in ends], lambda i: self._sparse_path(int(ends[i]))
 
     def _end_state(self, shape: tuple[int, ...], idx) -> tuple[int, ...]:
         """The state of flat index `idx` among the end states of at least the minimum minutes."""
@@ -363,8 +512,15 @@ class ScheduleDP:
         every branch it enters ends in a schedule within the threshold: the work is proportional to
         the schedules listed (paths that break a maximum included), not to the state space."""
         cost = [[o.own + cover_cost.get(o.ci, 0.0) for o in self.opts[d]] for d in range(self.H)]
-        self._track(list(range(len(self.caps))))  # tracked maxima prune the walk exactly, when affordable
-        Vs = self._forward(cost)
+        # the walk reads the forward values of any state, so it needs the dense pass; tracked maxima
+        # prune it exactly, when affordable
+        every = self.tracked + [k for k in range(len(self.caps)) if k not in self.tracked]
+        if self._dense(every):
+            self.tracked = every
+        tracked = self.tracked
+        while not self._dense(tracked):
+            tracked = tracked[:-1]
+        Vs = self._forward(cost, tracked)
         limit = threshold - self.constant + 1e-6 * max(1.0, abs(threshold))
         caps = np.asarray(self.caps, dtype=float)
         found: dict[frozenset, float] = {}
@@ -386,7 +542,7 @@ class ScheduleDP:
                     cut[0] = True
                 return
             room = limit - suffix
-            for k, prev, value, c in self._predecessors(Vs[d], cost[d], d, *state):
+            for k, prev, value, c in self._predecessors(Vs[d], cost[d], d, *state, tracked=tracked):
                 if value <= room:
                     plan[d] = k
                     back(d - 1, prev, suffix + c)

@@ -62,6 +62,13 @@ def _night_heavy_duals(p) -> list[float]:
     return [100.0 if c.shift == "N" else (1.0 if c.day % 3 else 0.0) for c in p.covers]
 
 
+def _no_room_to_track(monkeypatch) -> None:
+    """Neither forward pass holds a tracked count: maxima stay relaxed."""
+    monkeypatch.setattr(schedule_dp, "MAX_TRACKED_VALUES", 0)
+    monkeypatch.setattr(schedule_dp, "MAX_SPARSE_ENTRIES", 100)
+    monkeypatch.setattr(schedule_dp, "_SPARSE", schedule_dp._SparseScratch())
+
+
 @curtois
 def test_a_broken_maximum_joins_the_state_and_makes_pricing_exact(monkeypatch):
     text = instance_path(8).read_text()
@@ -74,10 +81,10 @@ def test_a_broken_maximum_joins_the_state_and_makes_pricing_exact(monkeypatch):
     best = cols[-1][1] - sum(pi[ci] for ci in cols[-1][0])
     assert optimal
 
-    monkeypatch.setattr(schedule_dp, "MAX_TRACKED_VALUES", 0)  # no room to track: maxima stay relaxed
+    _no_room_to_track(monkeypatch)
     relaxed = ScheduleDP.build(p, e)
     _, loose, exact = relaxed.price(cover_cost)
-    assert not exact and loose < best - 1 and relaxed.tracked == []
+    assert not exact and loose < best - 1 and relaxed.tracked == [] and relaxed.untrackable == {0}
 
     monkeypatch.undo()
     dp = ScheduleDP.build(p, e)
@@ -144,3 +151,69 @@ def test_dps_of_other_shapes_sharing_the_thread_scratch_price_as_alone(monkeypat
             alone.append(dp.price(cc)[1])
     assert len({shape for _, shape in shared}) > 1
     assert [bound for bound, _ in shared] == pytest.approx(alone)
+
+
+@curtois
+@pytest.mark.parametrize("n, e", [(8, 0), (14, 6)])
+def test_the_sparse_pass_prices_as_the_dense_one(monkeypatch, n, e):
+    # tracked counts beyond `MAX_TRACKED_VALUES` go to the sparse pass; on these small horizons both
+    # passes run, and must agree on the bound, on exactness and on every schedule's value
+    p = load_document(instance_path(n).read_text())
+    rng = random.Random(n)
+    pi = _night_heavy_duals(p)
+    dense, sparse = ScheduleDP.build(p, e), ScheduleDP.build(p, e)
+    for trial in range(4):
+        cover_cost = {o.ci: -pi[o.ci] * rng.choice([0.5, 1.0, 2.0]) for day in dense.opts for o in day}
+        a = dense.price(cover_cost)
+        monkeypatch.setattr(schedule_dp, "MAX_TRACKED_VALUES", 0)
+        b = sparse.price(cover_cost)
+        monkeypatch.undo()
+        assert a[1] == pytest.approx(b[1]) and a[2] == b[2]
+        assert [own + sum(cover_cost[ci] for ci in col) for col, own in a[0]] == pytest.approx(
+            [own + sum(cover_cost[ci] for ci in col) for col, own in b[0]])
+    assert dense.tracked and dense.tracked == sparse.tracked  # so the sparse one ran with a count tracked
+
+
+@curtois
+def test_instance19s_night_maximum_is_tracked_by_the_sparse_pass():
+    # the case the sparse pass is for: A's N count (at most 12) over 84 days is 94 M states densely,
+    # beyond `MAX_TRACKED_VALUES`; before it, every pricing whose best path broke the maximum went to
+    # CP-SAT and column generation did not converge in its 240 s
+    text = instance_path(19).read_text()
+    p, inst = load_document(text), read_instance(text)
+    e = 0
+    pi = _night_heavy_duals(p)
+    pricer = _Pricer(p, e)
+    found, bound, exact = pricer.dp.price({ci: -pi[ci] for ci in pricer.cis})
+    assert exact and pricer.dp.tracked == [0] and not pricer.dp._dense([0])
+    col, own = found[-1]
+    assert own - sum(pi[ci] for ci in col) == pytest.approx(bound)
+    shifts = {p.covers[ci].day: p.covers[ci].shift for ci in col}
+    assert sum(s == "N" for s in shifts.values()) == 12  # the duals pay for every N it may work
+    ev = evaluate(inst, {(p.employees[e].id, d): s for d, s in shifts.items()})
+    assert not [v for v in ev.violations if v.startswith(f"{p.employees[e].id}:")]
+    cols, cp_bound, _ = _Pricer(p, e, use_dp=False)._cp_price(pi, 30.0, 1, lambda *a: None)
+    assert cp_bound <= bound + 1e-6  # CP-SAT's bound cannot pass the optimum the DP claims
+    assert bound <= cols[-1][1] - sum(pi[ci] for ci in cols[-1][0]) + 1e-6  # nor its best schedule go below
+
+
+@curtois
+@pytest.mark.parametrize("n", [8, 19])
+def test_dropping_states_that_cannot_reach_the_minimum_minutes_changes_no_price(n):
+    p = load_document(instance_path(n).read_text())
+    rng = random.Random(n)
+    for e in rng.sample(range(len(p.employees)), 3):
+        pruned, full = ScheduleDP.build(p, e), ScheduleDP.build(p, e)
+        full._need = full._need * 0  # every state may still reach the minimum
+        assert pruned._need.max() > 0
+        for _ in range(2):
+            cover_cost = {o.ci: rng.choice([0.0, -100.0, -60.0, 1.0, 3.5]) for day in pruned.opts for o in day}
+            a = pruned.price(cover_cost)
+            reached_pruned = int(schedule_dp._SCRATCH.n_reached.sum())
+            b = full.price(cover_cost)
+            reached_full = int(schedule_dp._SCRATCH.n_reached.sum())
+            assert a[1] == pytest.approx(b[1]) and a[2] == b[2]
+            assert [own + sum(cover_cost[ci] for ci in col) for col, own in a[0]] == pytest.approx(
+                [own + sum(cover_cost[ci] for ci in col) for col, own in b[0]])
+            if not pruned.tracked:  # both passes were dense: the pruned one reached fewer states
+                assert reached_pruned < reached_full
