@@ -778,9 +778,9 @@ class Search:
         """Dives from the converged LP (`ColumnGeneration.dive`) for `DIVE_SHARE` of the time left, each
         roster pushed into the whole model. The first takes the heaviest schedules; the next ones pick
         among the heaviest at random, each against the incumbent so far (a dive stops once its LP
-        reaches it), up to `DIVES` in all and as long as the time left could hold another dive as long
-        as the last. One dive's early fixes decide its roster: on Curtois Instance8, ten dives from one
-        LP gave 1303-1319 eight times and 1407 and 1505 once each."""
+        reaches it), up to `DIVES` in all, as long as the time left could hold another dive as long
+        as the last and until one ends without a roster. One dive's early fixes decide its roster: on
+        Curtois Instance8, ten dives from one LP gave 1303-1319 eight times and 1407 and 1505 once each."""
         t0 = time.monotonic()
         end = t0 + DIVE_SHARE * self.remaining()
         last = 0.0
@@ -800,7 +800,10 @@ class Search:
             self.stats["dive_rosters"] += int(roster is not None)
             if roster is not None and not self.should_stop():
                 self._push_roster(self.ctx.model, roster, "colgen")
-            if self._check_proven():
+            if self._check_proven() or roster is None:
+                # a dive whose LP reached the incumbent: the LP's heaviest schedules do not combine into
+                # a better roster, and the next dive, a few choices away, is as slow (Curtois
+                # Instance19: two such dives, 184 s together, the LNS's second thread waiting)
                 break
         self.stats["dive_seconds"] = round(time.monotonic() - t0, 1)
 
