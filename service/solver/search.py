@@ -687,12 +687,12 @@ class Search:
         self.stats["branch_rosters"] += res.rosters
         self.stats["branch_seconds"] = round(res.seconds, 1)
         self.stats["branch_exhausted"] = int(res.exhausted)
-        if res.exhausted and not self.should_stop():
-            # every node was pruned by an incumbent at least as high as the last one, or was integral
-            # and offered: nothing beats the incumbent
+        self.stats["branch_levels"] = res.levels
+        if res.bound is not None:
+            # every node of the last tree settled was pruned by that level or by an incumbent at least as
+            # high as the last one, or was integral and offered: nothing lies below the lower of the two
             with self.lock:
-                if self.objective is not None:
-                    self.bound = max(self.bound if self.bound is not None else -math.inf, self.objective)
+                self.bound = max(self.bound if self.bound is not None else -math.inf, res.bound)
 
     def _polish_first_roster(self, model: cp_model.CpModel) -> None:
         """On the LNS thread, before its first neighbourhood (separable problems): best responses

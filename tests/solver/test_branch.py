@@ -41,7 +41,7 @@ def test_from_an_incumbent_of_1058_it_finds_instance7s_optimum_and_proves_it():
     cg, p, text = _converged(7)
     assert math.ceil(cg.lp_value) < BEST_KNOWN[7]  # the LP alone proves nothing here
     bp, res, best = _search(cg, 1058)
-    assert res.exhausted and res.rosters >= 1
+    assert res.exhausted and res.rosters >= 1 and res.bound == BEST_KNOWN[7]
     assert best["value"] == BEST_KNOWN[7]
     ev = _evaluate(text, p, best["roster"])
     assert ev.feasible and ev.objective == BEST_KNOWN[7]
@@ -56,6 +56,21 @@ def test_with_the_optimum_as_incumbent_it_settles_the_tree_and_offers_nothing():
     cg, _, _ = _converged(7)
     _, res, best = _search(cg, BEST_KNOWN[7])
     assert res.exhausted and res.rosters == 0 and best["roster"] is None
+    # the first level looks for a roster at the LP's rounded value (1055); settling it proves 1056
+    assert res.bound == BEST_KNOWN[7] and res.levels == 0
+
+
+@curtois
+@pytest.mark.slow
+def test_its_bound_rests_on_its_own_rosters_not_on_what_the_caller_made_of_them():
+    cg, p, text = _converged(7)
+    offers = []
+    bp = BranchAndPrice(cg, incumbent=lambda: 1200, found=lambda r, v: offers.append((v, r)))
+    res = bp.run(deadline=time.monotonic() + 60)
+    # the caller's incumbent never falls, yet no level passes the roster it was offered
+    assert res.exhausted and res.bound == BEST_KNOWN[7] and res.levels >= 1
+    value, roster = min(offers, key=lambda o: o[0])
+    assert value == BEST_KNOWN[7] and _evaluate(text, p, roster).objective == BEST_KNOWN[7]
 
 
 @curtois
