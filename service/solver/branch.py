@@ -10,9 +10,9 @@ assignments. Assignments alone, most fractional or nearest to one first, found n
 60 s (705 and 842 nodes): a forced assignment moves the LP too little. Each node also rounds its LP
 (each employee's heaviest schedule, then best responses) for rosters on the way down.
 
-The rules reach pricing as cover costs: a forbidden cover costs `BIG`, a forced group earns it, so the
-schedule DP (or CP-SAT) needs no change; a bound still `BIG` / 2 above the least reduced cost says the
-rules leave that employee no schedule. Why by hand: OR-Tools has no branch-and-price, and a generic one
+The rules reach pricing as cover costs: a forbidden cover costs a big amount (`_big`: beyond any
+schedule's reduced cost), a forced group earns it, so the schedule DP (or CP-SAT) needs no change; a bound
+still half of it above the least reduced cost says the rules leave that employee no schedule. Why by hand: OR-Tools has no branch-and-price, and a generic one
 (e.g. SCIP's pricer plugins) cannot reach our schedule DP from Python.
 """
 
@@ -26,7 +26,6 @@ from typing import Callable
 
 from service.solver.colgen import RC_EPS, Column, ColumnGeneration, _Master
 
-BIG = 100_000.0  # a cover's cost when forbidden, its gain when forced: above any schedule's reduced cost
 FRACTIONAL = 1e-6
 ROUNDING = True  # a roster by best responses from each fractional node's heaviest schedules
 ROUNDING_SECONDS = 0.5  # at most, for those best responses
@@ -72,6 +71,7 @@ class BranchAndPrice:
         self.days: dict[int, dict[int, frozenset[int]]] = {}  # employee -> day -> the covers they may work
         self.level = math.inf
         self.offered = math.inf
+        self.own_max: dict[int, float] = {}  # employee -> the most their own penalties can add up to
 
     def run(self, *, deadline: float) -> BranchResult:
         """Depth first, by rising levels, until the incumbent is proven, the deadline or a stop: a level
@@ -227,21 +227,37 @@ class BranchAndPrice:
                ) -> tuple[list[tuple[Column, int]], float, bool]:
         """Employee e's pricing under the node's rules: (schedules, lower bound on their least reduced
         cost, proven), the bound inf when the rules leave e no schedule. A column works at most one
-        cover a day, so it earns each forced group's `BIG` at most once; a forbidden cover costs more
+        cover a day, so it earns each forced group's gain at most once; a forbidden cover costs more
         than all those gains together."""
         forced, forbidden = self.applied.get(e, _NO_RULES)
+        big = 0.0
         if forced or forbidden:
+            big = self._big(e, pi)
             pi = list(pi)
             for g in forced:
                 for ci in g:
-                    pi[ci] += BIG
+                    pi[ci] += big
             for ci in forbidden:
-                pi[ci] -= BIG * (len(forced) + 1)
+                pi[ci] -= big * (len(forced) + 1)
         found, bound, optimal = self.cg._price(e, pi, deadline, exact)
-        bound += BIG * len(forced)
-        if bound >= BIG / 2:
+        bound += big * len(forced)
+        if (forced or forbidden) and bound >= big / 2:
             return [], math.inf, True
         return [(col, cost) for col, cost in found if self._allowed(e, col)], bound, optimal
+
+    def _big(self, e: int, pi: list[float]) -> float:
+        """Four times the largest reduced cost any schedule of e can have under `pi` (own penalties at
+        their most, every dual of theirs counted): a rule's cost or gain then outweighs any schedule, and a
+        bound above half of it can only come from one that breaks a rule."""
+        pr = self.cg._pricer(e)
+        own = self.own_max.get(e)
+        if own is None:
+            proto = pr.model.proto
+            # a negative index is a negated literal (0 or 1)
+            own = self.own_max[e] = float(sum(
+                abs(t.weight) * (1 if t.var.index < 0 else max(abs(v) for v in proto.variables[t.var.index].domain))
+                for t in pr.terms))
+        return 4.0 * (1.0 + own + sum(abs(pi[ci]) for ci in pr.cis))
 
     def _rebuild(self, node: _Node) -> _Master:
         old = self.cg.master
