@@ -58,14 +58,17 @@ class BranchResult:
 
 class BranchAndPrice:
     """`incumbent()` is the best objective known (it may fall while the search runs, e.g. from the LNS);
-    `found(roster, objective)` receives each roster ({(employee, cover index): 1}) better than it."""
+    `found(roster, objective)` receives each roster ({(employee, cover index): 1}) better than it, and
+    `settled(bound)` each bound proven as a level settles."""
 
     def __init__(self, cg: ColumnGeneration, *, incumbent: Callable[[], float | None],
-                 found: Callable[[dict[tuple[int, int], int], float], None]):
+                 found: Callable[[dict[tuple[int, int], int], float], None],
+                 settled: Callable[[float], None] = lambda bound: None):
         self.cg = cg
         self.p = cg.p
         self.incumbent = incumbent
         self.found = found
+        self.settled = settled
         self.E = len(self.p.employees)
         self.applied: dict[int, tuple[frozenset[frozenset[int]], frozenset[int]]] = {}
         self.days: dict[int, dict[int, frozenset[int]]] = {}  # employee -> day -> the covers they may work
@@ -96,6 +99,7 @@ class BranchAndPrice:
                 if not self._settle(deadline, res):
                     break
                 res.bound = min(self.level, self._incumbent())  # nothing below what pruned the tree
+                self.settled(res.bound)
                 if self.level >= self._incumbent():
                     res.exhausted = True
                     break
@@ -202,7 +206,11 @@ class BranchAndPrice:
         children = self._branch(node)
         if not children:
             res.stats["integral"] += 1
-            self._offer({(e, ci): 1 for e in range(self.E) for ci in m.heaviest(e)[1]}, round(lp), res)
+            roster = {(e, ci): 1 for e in range(self.E) for ci in m.heaviest(e)[1]}
+            value = self.objective(roster)  # the LP's value, unless it pays for a hard maximum broken
+            if value is None:
+                return None  # no roster, and nothing left to branch on: the node cannot be settled
+            self._offer(roster, value, res)
             return []
         if ROUNDING:
             self._round(deadline, res)

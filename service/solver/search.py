@@ -681,18 +681,20 @@ class Search:
         def found(roster: dict, value: float) -> None:
             self._push_roster(self.ctx.model, roster, "branch")
 
-        bp = BranchAndPrice(cg, incumbent=incumbent, found=found)
+        def settled(bound: float) -> None:
+            # every node of the tree was pruned by its level or by an incumbent at least as high as the
+            # last one, or was integral and offered: nothing lies below the lower of the two
+            with self.lock:
+                self.bound = max(self.bound if self.bound is not None else -math.inf, bound)
+            self._check_proven()  # stops the search, this tree included, once the incumbent meets it
+
+        bp = BranchAndPrice(cg, incumbent=incumbent, found=found, settled=settled)
         res = bp.run(deadline=time.monotonic() + min(BRANCH_MAX_SECONDS, BRANCH_SHARE * self.remaining()))
         self.stats["branch_nodes"] += res.nodes
         self.stats["branch_rosters"] += res.rosters
         self.stats["branch_seconds"] = round(res.seconds, 1)
         self.stats["branch_exhausted"] = int(res.exhausted)
         self.stats["branch_levels"] = res.levels
-        if res.bound is not None:
-            # every node of the last tree settled was pruned by that level or by an incumbent at least as
-            # high as the last one, or was integral and offered: nothing lies below the lower of the two
-            with self.lock:
-                self.bound = max(self.bound if self.bound is not None else -math.inf, res.bound)
 
     def _polish_first_roster(self, model: cp_model.CpModel) -> None:
         """On the LNS thread, before its first neighbourhood (separable problems): best responses
