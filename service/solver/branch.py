@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable
 
-from service.solver.colgen import RC_EPS, Column, ColumnGeneration, _Master
+from service.solver.colgen import RC_EPS, Column, ColumnGeneration
 
 FRACTIONAL = 1e-6
 ROUNDING = True  # a roster by best responses from each fractional node's heaviest schedules
@@ -164,15 +164,12 @@ class BranchAndPrice:
         while True:
             if cg.should_stop() or time.monotonic() >= deadline:
                 return None
-            solved = m.solve()
+            # GLOP, warm-started after many bound changes, now and then ends ABNORMAL even from scratch
+            # (Curtois Instance7, once in ~500 nodes): the same LP in a fresh master solves
+            solved = cg._solve_fixed()
+            m = cg.master
             if solved is None:
-                # GLOP, warm-started after many bound changes, now and then ends ABNORMAL even from
-                # scratch (Curtois Instance7, once in ~500 nodes): the same LP in a fresh master solves
-                res.stats["master_rebuilt"] += 1
-                m = self._rebuild(node)
-                solved = m.solve()
-                if solved is None:
-                    return None
+                return None
             lp, pi, mu = solved
             lagrangian = sum(y * c.required for y, c in zip(pi, self.p.covers)) + cg._slack_bound(pi)
             added = 0
@@ -266,17 +263,6 @@ class BranchAndPrice:
                 abs(t.weight) * (1 if t.var.index < 0 else max(abs(v) for v in proto.variables[t.var.index].domain))
                 for t in pr.terms))
         return 4.0 * (1.0 + own + sum(abs(pi[ci]) for ci in pr.cis))
-
-    def _rebuild(self, node: _Node) -> _Master:
-        old = self.cg.master
-        fresh = _Master(self.p)
-        for e, cols in old.columns.items():
-            for col, (_, cost) in cols.items():
-                fresh.add(e, col, cost)
-        self.cg.master = fresh
-        self.applied = {}
-        self._apply(node)
-        return fresh
 
     # ------------------------------------------------------------------------------ branching
     def _day_covers(self, e: int) -> dict[int, frozenset[int]]:

@@ -313,3 +313,22 @@ def test_the_restricted_model_finds_the_optimum_below_an_upper_bound_and_refutes
 def test_the_restricted_model_declines_a_pool_over_its_cap():
     built, status, *_ = _restricted(1, BEST_KNOWN[1] + 50, cap=10)
     assert built is None and status is None
+
+
+@curtois
+def test_a_fixed_master_copied_afresh_solves_to_the_same_lp():
+    # the dive and branch-and-price fall back on the copy when GLOP fails on a master after many fixes
+    p = load_document(instance_path(1).read_text())
+    cg = _converged(p)
+    m = cg.master
+    for e in range(3):
+        m.fix(e, m.heaviest(e)[1])
+    before = m.solve()
+    fresh = m.copy()
+    after = fresh.solve()
+    assert before is not None and after is not None and after[0] == pytest.approx(before[0], abs=1e-6)
+    assert fresh.num_columns() == m.num_columns()
+    for e in range(3):
+        bounds = {col: (v.lb(), v.ub()) for col, (v, _) in fresh.columns[e].items()}
+        assert bounds == {col: (v.lb(), v.ub()) for col, (v, _) in m.columns[e].items()}
+        assert sorted(b for b in bounds.values()).count((1.0, 1.0)) == 1
