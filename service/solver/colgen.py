@@ -638,8 +638,9 @@ class ColumnGeneration:
 
     def _solve_fixed(self) -> tuple[float, list[float], list[float]] | None:
         """Solve the master after fixes; when GLOP fails on it even from scratch, the same LP in a fresh
-        model (`_Master.copy`). Curtois Instance12: a first dive ended without a roster after 5 s, and
-        the run at 4116 (1.9 %) against 4046-4055 in the runs whose dive gave one."""
+        model (`_Master.copy`). Branch-and-price has met such failures (Curtois Instance7, about one in 500
+        nodes); the dive gave up on them, most likely what left a first dive on Instance12 without a roster
+        after 5 s (that run ended at 4116, 1.9 % off; four others at 4046-4055)."""
         solved = self.master.solve()
         if solved is None:
             self.master_rebuilds += 1
