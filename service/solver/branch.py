@@ -87,13 +87,10 @@ class BranchAndPrice:
         the full one after."""
         res = BranchResult()
         t0 = time.monotonic()
-        full = self.cg.master
-        small = self.cg._dive_master()
-        if small is None:
-            return res
-        self.cg.master = small
-        self.applied = {}
-        try:
+        with self.cg._in_dive_master() as small:
+            if small is None:
+                return res
+            self.applied = {}
             self.level = math.ceil(self.cg.lp_value - 1e-6) + 1 if self.cg.lp_value is not None else math.inf
             while True:
                 if not self._settle(deadline, res):
@@ -105,12 +102,7 @@ class BranchAndPrice:
                     break
                 self.level += 1
                 res.levels += 1
-        finally:
-            small, self.cg.master = self.cg.master, full
-            for e, cols in small.columns.items():
-                for col, (_, cost) in cols.items():
-                    full.add(e, col, cost)
-            res.seconds = time.monotonic() - t0
+        res.seconds = time.monotonic() - t0
         return res
 
     def _settle(self, deadline: float, res: BranchResult) -> bool:
@@ -171,7 +163,7 @@ class BranchAndPrice:
             if solved is None:
                 return None
             lp, pi, mu = solved
-            lagrangian = sum(y * c.required for y, c in zip(pi, self.p.covers)) + cg._slack_bound(pi)
+            lagrangian = cg._dual_part(pi)
             added = 0
             proven = True
             for e in range(self.E):

@@ -29,13 +29,14 @@ no column generation loop), and the pricing must reuse our own rule functions.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
@@ -398,6 +399,11 @@ class ColumnGeneration:
         return self._pricer(e).price(pi, exact=exact, time_limit=limit, seed=self.seed + self.solves,
                                      register=self.register)
 
+    def _dual_part(self, pi: list[float]) -> float:
+        """The Lagrangian bound of duals `pi` less every employee's pricing bound: duals . requirements
+        plus the slacks' least terms."""
+        return sum(y * c.required for y, c in zip(pi, self.p.covers)) + self._slack_bound(pi)
+
     def _slack_bound(self, pi: list[float]) -> float:
         """min over shortfall/surplus within their bounds of the Lagrangian slack terms (0 when the duals
         lie within the cover weights, as the LP's do)."""
@@ -468,8 +474,7 @@ class ColumnGeneration:
                      exact: bool) -> _Round:
         """Price every employee in `employees` once under the duals (pi, mu); add the columns of
         negative reduced cost; return how many, and the Lagrangian bound of these duals."""
-        rnd = _Round(lagrangian=sum(y * c.required for y, c in zip(pi, self.p.covers)) + self._slack_bound(pi),
-                     pi=pi)
+        rnd = _Round(lagrangian=self._dual_part(pi), pi=pi)
         for e in employees:
             if self.should_stop() or time.monotonic() >= deadline:
                 rnd.exact = rnd.complete = False
@@ -519,12 +524,9 @@ class ColumnGeneration:
         E = len(self.p.employees)
         fixed: dict[int, Column] = {}
         dive_end = deadline - min(5.0, 0.2 * max(0.0, deadline - time.monotonic()))
-        full = self.master
-        small = self._dive_master()
-        if small is None:
-            return None
-        self.master = small
-        try:
+        with self._in_dive_master() as small:
+            if small is None:
+                return None
             while E - len(fixed) > complete_at:
                 if self.should_stop():
                     return None
@@ -582,11 +584,6 @@ class ColumnGeneration:
             roster = gs.assignment()
             self.add_roster(roster)  # the completed schedules join the pool
             return roster
-        finally:
-            small, self.master = self.master, full
-            for e, cols in small.columns.items():  # what the dive priced joins the pool
-                for col, (_, cost) in cols.items():
-                    full.add(e, col, cost)
 
     def best_responses(self, roster: dict[tuple[int, int], int], *, deadline: float,
                        rng: random.Random | None = None) -> dict[tuple[int, int], int]:
@@ -647,6 +644,24 @@ class ColumnGeneration:
             self.master = self.master.copy()
             solved = self.master.solve()
         return solved
+
+    @contextlib.contextmanager
+    def _in_dive_master(self) -> Iterator[_Master | None]:
+        """`_dive_master` as the master for the block (None, and nothing swapped, when the LP does not
+        solve); after it, what was priced there joins the full master, which nothing fixed."""
+        full = self.master
+        small = self._dive_master()
+        if small is None:
+            yield None
+            return
+        self.master = small
+        try:
+            yield small
+        finally:
+            small, self.master = self.master, full  # (a copy, if `_solve_fixed` rebuilt it)
+            for e, cols in small.columns.items():
+                for col, (_, cost) in cols.items():
+                    full.add(e, col, cost)
 
     def _dive_master(self) -> _Master | None:
         """A master over the columns the LP uses and each employee's `DIVE_COLUMNS` of least reduced
