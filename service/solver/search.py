@@ -111,6 +111,7 @@ class Search:
         self._cg = None  # column generation, once its LP has converged (`_pool_rounds`)
         self._duals = None  # (cover duals, pricing bound by employee) of the converged LP (`_reduced`)
         self._pool_upper = None  # the incumbent objective the last pool round started from
+        self._dive_base = None  # (values, objective): the first dive's roster, when it lost to the LNS's
         self._index_x()
 
     # ------------------------------------------------------------------------------------- basics
@@ -431,14 +432,25 @@ class Search:
                 days.extend([t.day] * max(1, t.weight // 10))
         return days
 
-    def _lns_worker(self, wid: int, model: cp_model.CpModel, sizes: dict[str, float]) -> None:
+    def _lns_worker(self, wid: int, model: cp_model.CpModel, sizes: dict[str, float],
+                    start: tuple[list[int], float] | None = None) -> None:
+        """Repeated neighbourhood search from the shared incumbent. With `start`, the worker first
+        improves a roster of its own (a second basin) until it beats the incumbent, when it joins the
+        shared search, or until `OWN_TRACK_STALL` steps in a row leave it no better, when it drops it."""
         proto = model.proto
         kinds = self.kinds
         rng = random.Random(self.rng.random() + wid)
+        own = start
+        stall = 0
+        if own is not None:
+            self.stats["own_track"] = 1
         while not self.should_stop():
-            with self.lock:
-                base = self.values
-                base_obj = self.objective
+            if own is not None:
+                base, base_obj = own
+            else:
+                with self.lock:
+                    base = self.values
+                    base_obj = self.objective
             if base is None:
                 time.sleep(0.05)  # waiting for the full solve's first roster
                 continue
@@ -481,9 +493,18 @@ class Search:
             self.stats["sub_wall"] += solver.wall_time
             self.dtime_used += solver.deterministic_time
             self.stats[f"st_{solver.status_name(status)}"] += 1
+            improved = False
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 obj = solver.objective_value
-                if obj < base_obj - 1e-9:
+                improved = obj < base_obj - 1e-9
+                if own is not None:
+                    if improved or (obj <= base_obj + 1e-9 and rng.random() < 0.5):
+                        own = (list(solver.response_proto.solution), obj)
+                        self.stats["own_track_improved"] += int(improved)
+                    if improved and self._accept(own[0], obj, kind):
+                        self.stats["own_track_joined"] = 1
+                        own = None
+                elif improved:
                     self._accept(list(solver.response_proto.solution), obj, kind)
                 elif obj <= base_obj + 1e-9 and rng.random() < 0.5:
                     # plateau move: same cost, different roster (only if nobody improved meanwhile)
@@ -491,6 +512,11 @@ class Search:
                         if self.values is base:
                             self.values = list(solver.response_proto.solution)
                             self.stats["plateau"] += 1
+            if own is not None:
+                stall = 0 if improved else stall + 1
+                if stall >= OWN_TRACK_STALL:
+                    self.stats["own_track_dropped"] = 1
+                    own = None
             # adapt the neighbourhood size
             if status == cp_model.OPTIMAL:
                 sizes[kind] = min(1.0, sizes[kind] * 1.15)
@@ -838,7 +864,13 @@ class Search:
             self.stats["dives"] += 1
             self.stats["dive_rosters"] += int(roster is not None)
             if roster is not None and not self.should_stop():
-                self._push_roster(self.ctx.model, roster, "colgen")
+                done = self._complete_roster(self.ctx.model, roster)
+                if done is not None and not self._accept(*done, "colgen") and first:
+                    # the LNS's roster is better by now, but the dive's lies in another basin, often a
+                    # deeper one (Curtois Instance13: runs that kept it ended at 1371-1383, one that
+                    # dropped it at 1697): the second LNS thread improves it on its own first
+                    self._dive_base = done
+                    self.stats["dive_roster_behind"] = 1
             if self._check_proven() or roster is None:
                 # a dive whose LP reached the incumbent: the LP's heaviest schedules do not combine into
                 # a better roster, and the next dive, a few choices away, is as slow (Curtois
@@ -872,7 +904,7 @@ class Search:
         self._pool_rounds()  # once more, should the incumbent have improved meanwhile
         if self._check_proven() or self.should_stop():
             return cp_model.OPTIMAL if self.proven else cp_model.UNKNOWN
-        self._lns_worker(1, self.ctx.model.clone(), {k: 0.15 for k in self.kinds})
+        self._lns_worker(1, self.ctx.model.clone(), {k: 0.15 for k in self.kinds}, start=self._dive_base)
         return cp_model.FEASIBLE if self.values is not None else cp_model.UNKNOWN
 
     def _check_proven(self) -> bool:
@@ -948,10 +980,19 @@ class Search:
             self.keep_hint = True
 
     def _push_roster(self, model: cp_model.CpModel, assigned: dict, source: str) -> float | None:
-        """Complete a roster ({(employee, cover index): 1}) in the whole model by fixing every
-        assignment variable, and offer it as incumbent. Returns the seconds it took, or None when the
-        roster is not feasible in the whole model."""
+        """Complete a roster ({(employee, cover index): 1}) in the whole model and offer it as
+        incumbent. Returns the seconds it took, or None when the roster is not feasible in the whole
+        model."""
         t = time.monotonic()
+        done = self._complete_roster(model, assigned)
+        if done is None:
+            return None
+        self._accept(*done, source)
+        return time.monotonic() - t
+
+    def _complete_roster(self, model: cp_model.CpModel, assigned: dict) -> tuple[list[int], float] | None:
+        """The whole model's (values, objective) with every assignment variable fixed to `assigned`,
+        or None when that roster is not feasible in the whole model."""
         proto = model.proto
         fixed = []
         for key, var in self.ctx.x.items():
@@ -974,8 +1015,7 @@ class Search:
         self.stats[f"push_{solver.status_name(status)}"] += 1
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
-        self._accept(list(solver.response_proto.solution), solver.objective_value, source)
-        return time.monotonic() - t
+        return list(solver.response_proto.solution), solver.objective_value
 
     def _result(self, status: int) -> SearchResult:
         name = cp_model.CpSolver().status_name(status) if not isinstance(status, str) else status
@@ -1029,6 +1069,7 @@ BRANCH_AND_PRICE = True  # after the dives, while the incumbent is within BRANCH
 BRANCH_GAP = 0.01
 BRANCH_SHARE = 0.6  # of the time left, at most, for branch-and-price ...
 BRANCH_MAX_SECONDS = 30.0  # ... and no longer: its trees grow with the staff (Curtois Instance12: no roster in 40 s)
+OWN_TRACK_STALL = 40  # LNS steps in a row without gain before a worker drops its own roster (`_lns_worker`)
 DIVE_MIN_GAP = 0.005  # no (further) dive once the incumbent is this close to the bound (relative)
 RESTRICT_GAP = 0.001  # the pool goes to CP-SAT inside the whole model when the incumbent - 1 is this close
 # to the Lagrangian bound (relative; Curtois Instance6: 1950 vs 1949.0, Instance7: 1056 vs 1054.08 is not)

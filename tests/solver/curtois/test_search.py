@@ -148,3 +148,41 @@ def test_the_weekly_neighbourhood_frees_the_same_days_of_every_week(n):
             emps = {s.x_items[k][1] for k in free}
             # the chosen employees are free on all of those days
             assert free == {k for e in emps for k in s.by_emp[e] if s.x_items[k][2] in day_set}
+
+
+def _first_and_best_rosters(n: int):
+    """(context, a first roster, a much better roster) of Curtois instance `n`, each (values, objective)."""
+    ctx = build(load_document(instance_path(n).read_text()))
+    first = search.Search(ctx, time_limit=10, workers=1)
+    first._full_solve(10, first_only=True)
+    best = search.Search(ctx, time_limit=10, workers=2)
+    best._full_solve(5)
+    assert first.objective > best.objective
+    return ctx, (first.values, first.objective), (best.values, best.objective)
+
+
+def _lns_from(ctx, start, incumbent, seconds: float = 4.0) -> search.Search:
+    s = search.Search(ctx, time_limit=seconds, workers=2)
+    s.sub_time = 0.5
+    s._accept(*incumbent, "full")
+    s._lns_worker(1, ctx.model.clone(), {k: 0.15 for k in s.kinds}, start=start)
+    return s
+
+
+@pytest.mark.slow
+def test_an_lns_worker_improves_its_own_roster_without_touching_a_better_incumbent():
+    ctx, first, best = _first_and_best_rosters(3)
+    s = _lns_from(ctx, first, best)
+    assert s.stats["own_track"] == 1 and s.stats["own_track_improved"] >= 1
+    if s.stats["own_track_joined"]:
+        assert s.objective < best[1]  # it joins only by beating the incumbent
+    else:
+        assert s.objective == best[1]
+
+
+@pytest.mark.slow
+def test_an_lns_worker_whose_own_roster_beats_the_incumbent_joins_the_shared_search():
+    ctx, first, _ = _first_and_best_rosters(3)
+    s = _lns_from(ctx, first, first)
+    assert s.stats["own_track_joined"] == 1
+    assert s.objective < first[1]
