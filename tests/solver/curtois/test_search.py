@@ -186,3 +186,38 @@ def test_an_lns_worker_whose_own_roster_beats_the_incumbent_joins_the_shared_sea
     s = _lns_from(ctx, first, first)
     assert s.stats["own_track_joined"] == 1
     assert s.objective < first[1]
+
+
+def _column_generation_cut_short(monkeypatch, n: int, seconds: float) -> tuple[search.Search, float]:
+    """A search on Curtois instance `n` holding CP-SAT's first roster, after column generation cut off
+    `seconds` in (long before its LP converges); and that first roster's objective."""
+    import time
+
+    from service.solver.colgen import ColumnGeneration
+
+    ctx = build(load_document(instance_path(n).read_text()))
+    s = search.Search(ctx, time_limit=40, workers=2)
+    s._full_solve(10, first_only=True)
+    first = s.objective
+    real = ColumnGeneration.run
+    monkeypatch.setattr(ColumnGeneration, "run", lambda self, *, deadline, upper=None: real(
+        self, deadline=min(deadline, time.monotonic() + seconds), upper=upper))
+    s._column_generation()
+    assert s.stats["colgen_converged"] == 0
+    return s, first
+
+
+@pytest.mark.slow
+def test_an_unconverged_lp_far_below_the_incumbent_still_dives_for_a_roster(monkeypatch):
+    s, first = _column_generation_cut_short(monkeypatch, 12, 3.0)
+    assert s.stats["colgen_lp"] <= (1 - search.UNCONVERGED_DIVE_GAP) * first
+    assert s.stats["dive_unconverged"] == 1 and s.stats["dives"] >= 1
+    assert s.stats["improve_colgen"] == 1 and s.objective < first
+
+
+@pytest.mark.slow
+def test_an_unconverged_lp_near_the_incumbent_does_not_dive(monkeypatch):
+    monkeypatch.setattr(search, "UNCONVERGED_DIVE_GAP", 0.99)
+    s, first = _column_generation_cut_short(monkeypatch, 12, 3.0)
+    assert s.stats["dive_unconverged"] == 0 and s.stats["dives"] == 0
+    assert s.objective == first
