@@ -66,9 +66,6 @@ RESTRICT_CAP = 150_000
 RESTRICT_WALK = 2_000_000
 # The penalty terms of the whole model that belong to no employee in a separable problem.
 COVER_TERMS = frozenset({"coverShortfall", "coverSurplus"})
-# Wentges dual smoothing in `run`: pricing uses this share of the best Lagrangian round's duals (the
-# centre) plus the rest of the LP's; 0 prices at the LP's duals alone.
-DUAL_SMOOTHING = 0.5
 # Columns of least reduced cost per employee that a dive starts from (plus those the LP uses).
 DIVE_COLUMNS = 25
 
@@ -388,7 +385,6 @@ class ColumnGeneration:
         self.solves = 0
         self.best_round: _Round | None = None  # the complete pricing round of the best Lagrangian bound
         self.master_rebuilds = 0  # fixed masters solved afresh (`_solve_fixed`)
-        self.mispricings = 0  # rounds at smoothed duals that added nothing (`run`)
 
     def _pricer(self, e: int) -> _Pricer:
         pr = self.pricers.get(e)
@@ -450,26 +446,21 @@ class ColumnGeneration:
                 break
             self.lp_value, pi, mu = solved
             iterations += 1
-            smooth = DUAL_SMOOTHING if self.best_round is not None else 0.0
-            while True:
-                at = pi if not smooth else [smooth * c + (1 - smooth) * y for c, y in zip(self.best_round.pi, pi)]
-                rnd = self._price_round(employees, pi, mu, deadline, exact=not fast, at=at)
-                self._take_bound(rnd)
-                if rnd.added or not smooth:
+            rnd = self._price_round(employees, pi, mu, deadline, exact=not fast)
+            if rnd.complete and math.isfinite(rnd.lagrangian):
+                lb = self._round_bound(rnd.lagrangian)
+                self.lower_bound = lb if self.lower_bound is None else max(self.lower_bound, lb)
+                if self.best_round is None or rnd.lagrangian > self.best_round.lagrangian:
+                    self.best_round = rnd
+                if rnd.added == 0 and self.lower_bound >= self._round_bound(self.lp_value):
+                    # nothing prices out and the bound rounds to the LP value: the LP optimum lies
+                    # within the rounding (Curtois Instance9 spent 29 s of 52 on exact rounds that
+                    # could not prove a last employee's pricing). Not sooner: the proof pool
+                    # (`near_optimal_columns`) wants the Lagrangian bound as close to the LP as it gets.
+                    converged = True
                     break
-                # mispricing: nothing that prices out at the smoothed duals improves the LP; its own
-                # duals decide (and only they can show that no column prices out)
-                smooth = 0.0
-                self.mispricings += 1
-            if rnd.added == 0 and self.lower_bound is not None and self.lower_bound >= self._round_bound(self.lp_value):
-                # nothing prices out and the bound rounds to the LP value: the LP optimum lies
-                # within the rounding (Curtois Instance9 spent 29 s of 52 on exact rounds that
-                # could not prove a last employee's pricing). Not sooner: the proof pool
-                # (`near_optimal_columns`) wants the Lagrangian bound as close to the LP as it gets.
-                converged = True
-                break
             if rnd.added == 0:
-                if rnd.exact:  # no column prices out at the LP's duals, and pricing proved it
+                if rnd.exact:  # no column prices out, and pricing proved it
                     converged = True
                     break
                 fast = False
@@ -480,17 +471,15 @@ class ColumnGeneration:
         return self._result(converged, iterations, t0)
 
     def _price_round(self, employees: list[int], pi: list[float], mu: list[float], deadline: float,
-                     exact: bool, at: list[float] | None = None) -> _Round:
-        """Price every employee in `employees` once under the cover duals `at` (default: the LP's, `pi`);
-        add the columns of negative reduced cost under the LP's duals (pi, mu); return how many, and
-        the Lagrangian bound of the duals priced at (a valid bound for any duals)."""
-        at = pi if at is None else at
-        rnd = _Round(lagrangian=self._dual_part(at), pi=at)
+                     exact: bool) -> _Round:
+        """Price every employee in `employees` once under the duals (pi, mu); add the columns of
+        negative reduced cost; return how many, and the Lagrangian bound of these duals."""
+        rnd = _Round(lagrangian=self._dual_part(pi), pi=pi)
         for e in employees:
             if self.should_stop() or time.monotonic() >= deadline:
                 rnd.exact = rnd.complete = False
                 break
-            found, bound, optimal = self._price(e, at, deadline, exact)
+            found, bound, optimal = self._price(e, pi, deadline, exact)
             rnd.exact = rnd.exact and optimal
             rnd.lagrangian += bound  # min over schedules of (own cost - pi . covers)
             rnd.bounds[e] = bound
@@ -498,14 +487,6 @@ class ColumnGeneration:
                 if cost - sum(pi[ci] for ci in col) - mu[e] < -RC_EPS and self.master.add(e, col, cost):
                     rnd.added += 1
         return rnd
-
-    def _take_bound(self, rnd: _Round) -> None:
-        """The Lagrangian bound of a complete round; the best round's duals are the smoothing centre."""
-        if rnd.complete and math.isfinite(rnd.lagrangian):
-            lb = self._round_bound(rnd.lagrangian)
-            self.lower_bound = lb if self.lower_bound is None else max(self.lower_bound, lb)
-            if self.best_round is None or rnd.lagrangian > self.best_round.lagrangian:
-                self.best_round = rnd
 
     def _result(self, converged: bool, iterations: int, t0: float) -> ColumnGenerationResult:
         return ColumnGenerationResult(self.lower_bound, self.lp_value, converged, iterations,
