@@ -19,8 +19,8 @@
    DECOMPOSE_FROM_DAYS days, the full-solve thread runs column generation (`colgen.py`) instead: its
    Lagrangian bound, dives from its LP for rosters, a pool of near-optimal schedules and
    branch-and-price (`branch.py`) near the bound, then a second LNS thread. A first dive roster that
-   loses to the LNS's own is not dropped: that thread improves it on its own track until it beats the
-   incumbent (`_lns_worker`).
+   loses to the LNS's own is not dropped: every LNS worker improves it as a track of its own until it
+   beats the incumbent, which stays the roster returned (`_follow`).
 
 3. The incumbent is always complete and feasible for the whole model (fixed values come from it), so
    stopping at any moment returns a valid roster. `stop` (a threading.Event) stops the running
@@ -118,7 +118,10 @@ class Search:
         self._cg = None  # column generation, once its LP has converged (`_pool_rounds`)
         self._duals = None  # (cover duals, pricing bound by employee) of the converged LP (`_reduced`)
         self._pool_upper = None  # the incumbent objective the last pool round started from
-        self._dive_base = None  # (values, objective): the first dive's roster, when it lost to the LNS's
+        # (values, objective): a second basin every LNS worker improves instead of the incumbent until
+        # it beats it or stalls (`_follow`): the first dive's roster, when it lost to the LNS's
+        self._track: tuple[list[int], float] | None = None
+        self._track_stall = 0
         self._index_x()
 
     # ------------------------------------------------------------------------------------- basics
@@ -439,25 +442,49 @@ class Search:
                 days.extend([t.day] * max(1, t.weight // 10))
         return days
 
-    def _lns_worker(self, wid: int, model: cp_model.CpModel, sizes: dict[str, float],
-                    start: tuple[list[int], float] | None = None) -> None:
-        """Repeated neighbourhood search from the shared incumbent. With `start`, the worker first
-        improves a roster of its own (a second basin) until it beats the incumbent, when it joins the
-        shared search, or until `OWN_TRACK_STALL` steps in a row leave it no better, when it drops it."""
+    def _follow(self, start: tuple[list[int], float]) -> None:
+        """Make `start` (values, objective), a roster worse than the incumbent, the track every LNS
+        worker improves from its next step on. The incumbent stays the best roster found, returned and
+        reported; the track joins it once it beats it, and is dropped after `TRACK_STALL` steps in a row
+        (all workers' together) leave it no better."""
+        with self.lock:
+            self._track = start
+            self._track_stall = 0
+        self.stats["own_track"] = 1
+
+    def _track_step(self, base: list[int], values: list[int] | None, obj: float | None, plateau: bool,
+                    kind: str) -> None:
+        """Record one LNS step taken from the track's roster `base` (`_follow`)."""
+        with self.lock:
+            track = self._track
+            if track is None:
+                return  # joined or dropped meanwhile
+            if values is not None and (obj < track[1] - 1e-9 or (plateau and track[0] is base)):
+                # a step from an older roster of the track still counts when it beats the newest one
+                self._track = (values, obj)
+            better = values is not None and obj < track[1] - 1e-9
+            self._track_stall = 0 if better else self._track_stall + 1
+            self.stats["own_track_improved"] += int(better)
+            if self._track_stall >= TRACK_STALL:
+                self._track = None
+                self.stats["own_track_dropped"] = 1
+                return
+        if better and self._accept(values, obj, kind):
+            with self.lock:
+                if self._track is not None and self._track[0] is values:
+                    self._track = None
+                    self.stats["own_track_joined"] = 1
+
+    def _lns_worker(self, wid: int, model: cp_model.CpModel, sizes: dict[str, float]) -> None:
+        """Repeated neighbourhood search from the shared incumbent, or from the track while there is
+        one (`_follow`)."""
         proto = model.proto
         kinds = self.kinds
         rng = random.Random(self.rng.random() + wid)
-        own = start
-        stall = 0
-        if own is not None:
-            self.stats["own_track"] = 1
         while not self.should_stop():
-            if own is not None:
-                base, base_obj = own
-            else:
-                with self.lock:
-                    base = self.values
-                    base_obj = self.objective
+            with self.lock:
+                on_track = self._track is not None
+                base, base_obj = self._track if on_track else (self.values, self.objective)
             if base is None:
                 time.sleep(0.05)  # waiting for the full solve's first roster
                 continue
@@ -500,30 +527,22 @@ class Search:
             self.stats["sub_wall"] += solver.wall_time
             self.dtime_used += solver.deterministic_time
             self.stats[f"st_{solver.status_name(status)}"] += 1
-            improved = False
-            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                obj = solver.objective_value
-                improved = obj < base_obj - 1e-9
-                if own is not None:
-                    if improved or (obj <= base_obj + 1e-9 and rng.random() < 0.5):
-                        own = (list(solver.response_proto.solution), obj)
-                        self.stats["own_track_improved"] += int(improved)
-                    if improved and self._accept(own[0], obj, kind):
-                        self.stats["own_track_joined"] = 1
-                        own = None
-                elif improved:
-                    self._accept(list(solver.response_proto.solution), obj, kind)
-                elif obj <= base_obj + 1e-9 and rng.random() < 0.5:
-                    # plateau move: same cost, different roster (only if nobody improved meanwhile)
-                    with self.lock:
-                        if self.values is base:
-                            self.values = list(solver.response_proto.solution)
-                            self.stats["plateau"] += 1
-            if own is not None:
-                stall = 0 if improved else stall + 1
-                if stall >= OWN_TRACK_STALL:
-                    self.stats["own_track_dropped"] = 1
-                    own = None
+            found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            obj = solver.objective_value if found else None
+            values = list(solver.response_proto.solution) if found else None
+            improved = found and obj < base_obj - 1e-9
+            # plateau move: same cost, different roster (only if nobody improved meanwhile)
+            plateau = found and not improved and obj <= base_obj + 1e-9 and rng.random() < 0.5
+            if on_track:
+                self.stats[f"track_steps_w{wid}"] += 1
+                self._track_step(base, values, obj, plateau, kind)
+            elif improved:
+                self._accept(values, obj, kind)
+            elif plateau:
+                with self.lock:
+                    if self.values is base:
+                        self.values = values
+                        self.stats["plateau"] += 1
             # adapt the neighbourhood size
             if status == cp_model.OPTIMAL:
                 sizes[kind] = min(1.0, sizes[kind] * 1.15)
@@ -875,8 +894,9 @@ class Search:
                 if done is not None and not self._accept(*done, "colgen") and first:
                     # the LNS's roster is better by now, but the dive's lies in another basin, often a
                     # deeper one (Curtois Instance13: runs that kept it ended at 1371-1383, one that
-                    # dropped it at 1697): the second LNS thread improves it on its own first
-                    self._dive_base = done
+                    # dropped it at 1697): every LNS worker improves it first, until it beats the
+                    # incumbent (two workers from the dive's end, not one from the full solve's slice on)
+                    self._follow(done)
                     self.stats["dive_roster_behind"] = 1
             if self._check_proven() or roster is None:
                 # a dive whose LP reached the incumbent: the LP's heaviest schedules do not combine into
@@ -922,7 +942,7 @@ class Search:
         self._pool_rounds()  # once more, should the incumbent have improved meanwhile
         if self._check_proven() or self.should_stop():
             return cp_model.OPTIMAL if self.proven else cp_model.UNKNOWN
-        self._lns_worker(1, self.ctx.model.clone(), {k: 0.15 for k in self.kinds}, start=self._dive_base)
+        self._lns_worker(1, self.ctx.model.clone(), {k: 0.15 for k in self.kinds})
         return cp_model.FEASIBLE if self.values is not None else cp_model.UNKNOWN
 
     def _check_proven(self) -> bool:
@@ -1088,7 +1108,7 @@ BRANCH_AND_PRICE = True  # after the dives, while the incumbent is within BRANCH
 BRANCH_GAP = 0.01
 BRANCH_SHARE = 0.6  # of the time left, at most, for branch-and-price ...
 BRANCH_MAX_SECONDS = 30.0  # ... and no longer: its trees grow with the staff (Curtois Instance12: no roster in 40 s)
-OWN_TRACK_STALL = 40  # LNS steps in a row without gain before a worker drops its own roster (`_lns_worker`)
+TRACK_STALL = 80  # LNS steps in a row (all workers') without gain before the track is dropped (`_follow`)
 DIVE_MIN_GAP = 0.005  # no (further) dive once the incumbent is this close to the bound (relative)
 RESTRICT_GAP = 0.001  # the pool goes to CP-SAT inside the whole model when the incumbent - 1 is this close
 # to the Lagrangian bound (relative; Curtois Instance6: 1950 vs 1949.0, Instance7: 1056 vs 1054.08 is not)

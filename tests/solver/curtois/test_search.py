@@ -161,31 +161,56 @@ def _first_and_best_rosters(n: int):
     return ctx, (first.values, first.objective), (best.values, best.objective)
 
 
-def _lns_from(ctx, start, incumbent, seconds: float = 4.0) -> search.Search:
+def _lns_from(ctx, start, incumbent, seconds: float = 4.0, workers: int = 1) -> search.Search:
+    """A search holding `incumbent`, its LNS workers (each on a thread) following the track `start`."""
+    import threading
+
     s = search.Search(ctx, time_limit=seconds, workers=2)
     s.sub_time = 0.5
     s._accept(*incumbent, "full")
-    s._lns_worker(1, ctx.model.clone(), {k: 0.15 for k in s.kinds}, start=start)
+    s._follow(start)
+    threads = [threading.Thread(target=s._lns_worker, args=(w, ctx.model.clone(), {k: 0.15 for k in s.kinds}))
+               for w in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     return s
 
 
 @pytest.mark.slow
-def test_an_lns_worker_improves_its_own_roster_without_touching_a_better_incumbent():
+def test_lns_workers_improve_the_track_without_touching_a_better_incumbent():
     ctx, first, best = _first_and_best_rosters(3)
-    s = _lns_from(ctx, first, best)
+    s = _lns_from(ctx, first, best, workers=2)
     assert s.stats["own_track"] == 1 and s.stats["own_track_improved"] >= 1
+    # both workers took their steps from the track, not from the incumbent
+    assert s.stats["track_steps_w0"] >= 1 and s.stats["track_steps_w1"] >= 1
     if s.stats["own_track_joined"]:
         assert s.objective < best[1]  # it joins only by beating the incumbent
     else:
-        assert s.objective == best[1]
+        assert s.objective == best[1] and s.values == best[0]
+        assert s._track is None or s._track[1] < first[1]
 
 
 @pytest.mark.slow
-def test_an_lns_worker_whose_own_roster_beats_the_incumbent_joins_the_shared_search():
+def test_a_track_that_beats_the_incumbent_joins_the_shared_search():
     ctx, first, _ = _first_and_best_rosters(3)
     s = _lns_from(ctx, first, first)
-    assert s.stats["own_track_joined"] == 1
+    assert s.stats["own_track_joined"] == 1 and s._track is None
     assert s.objective < first[1]
+
+
+def test_a_track_that_stalls_is_dropped(monkeypatch):
+    ctx = build(load_document(instance_path(1).read_text()))
+    s = search.Search(ctx, time_limit=10, workers=2)
+    monkeypatch.setattr(search, "TRACK_STALL", 3)
+    roster = [0] * len(ctx.model.proto.variables)
+    s._follow((roster, 100.0))
+    for _ in range(2):
+        s._track_step(roster, None, None, False, "days")  # a step that found nothing
+    assert s._track is not None and s.stats["own_track_dropped"] == 0
+    s._track_step(roster, [1] * len(roster), 100.0, False, "days")  # no better: the third stalled step
+    assert s._track is None and s.stats["own_track_dropped"] == 1
 
 
 def _column_generation_cut_short(monkeypatch, n: int, seconds: float) -> tuple[search.Search, float]:
