@@ -529,10 +529,12 @@ class Search:
             self.stats[f"st_{solver.status_name(status)}"] += 1
             found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
             obj = solver.objective_value if found else None
-            values = list(solver.response_proto.solution) if found else None
             improved = found and obj < base_obj - 1e-9
             # plateau move: same cost, different roster (only if nobody improved meanwhile)
             plateau = found and not improved and obj <= base_obj + 1e-9 and rng.random() < 0.5
+            # the roster is copied only when it is kept: a track never gets worse than its `base`, so a
+            # step that did not improve on `base` cannot improve on the track either
+            values = list(solver.response_proto.solution) if improved or plateau else None
             if on_track:
                 self.stats[f"track_steps_w{wid}"] += 1
                 self._track_step(base, values, obj, plateau, kind)
