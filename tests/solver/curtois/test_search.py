@@ -246,3 +246,68 @@ def test_an_unconverged_lp_near_the_incumbent_does_not_dive(monkeypatch):
     s, first = _column_generation_cut_short(monkeypatch, 12, 3.0)
     assert s.stats["dive_unconverged"] == 0 and s.stats["dives"] == 0
     assert s.objective == first
+
+
+def _split_employees(s: search.Search, values: list[int]) -> dict[int, set[int]]:
+    """Weekend (Saturday day index) -> employees who work exactly one of its two days, read off the
+    roster with Curtois' calendar (day 0 a Monday), not with the search's own weekend index."""
+    worked: dict[int, set[int]] = {}
+    for vi, e, d in s.x_items:
+        if values[vi]:
+            worked.setdefault(e, set()).add(d)
+    out: dict[int, set[int]] = {}
+    for sat in range(5, s.num_days - 1, 7):
+        out[sat] = {e for e, days in worked.items() if (sat in days) != (sat + 1 in days)}
+    return out
+
+
+def test_the_split_weekend_neighbourhood_frees_whole_horizons_of_split_employees_first():
+    import random
+
+    ctx = build(load_document(instance_path(5).read_text()))
+    s = search.Search(ctx, time_limit=10, workers=1)
+    assert "split" in s.kinds and s.weekend_pairs == [(5 + 7 * w, 6 + 7 * w) for w in range(4)]
+    s._full_solve(10, first_only=True)
+    split = _split_employees(s, s.values)
+    anyone = set().union(*split.values())
+    assert anyone  # CP-SAT's first roster splits some weekend
+    rng = random.Random(5)
+    for size in (0.02, 0.1, 0.3):
+        for _ in range(10):
+            free = s._split_weekends(size, s.values, rng)
+            emps = {s.x_items[k][1] for k in free}
+            # each freed employee is free on every day of the horizon (28 days: no window)
+            assert free == {k for e in emps for k in s.by_emp[e]}
+            # split employees come first: one of a weekend split, and nobody else while some are left
+            assert any(emps & es for es in split.values())
+            assert emps <= anyone or anyone <= emps
+
+
+def test_without_a_weekend_rule_there_is_no_split_weekend_neighbourhood():
+    p = load_document(instance_path(1).read_text())
+    p = dataclasses.replace(p, rules=tuple(r for r in p.rules if r.rule != "maxWeekends"))
+    s = search.Search(build(p), time_limit=10)
+    assert s.weekend_pairs == [] and "split" not in s.kinds
+
+
+@pytest.mark.parametrize("objective,skipped", [(1.5, 1), (1.05, 0)])
+def test_the_full_solve_slice_after_column_generation_runs_only_near_the_bound(monkeypatch, objective, skipped):
+    ctx = build(load_document(instance_path(1).read_text()))
+    s = search.Search(ctx, time_limit=3, workers=2)
+    s.sub_time = 0.5  # set by `_run_concurrent`, which this calls into
+    slices = []
+    real = s._full_solve
+    monkeypatch.setattr(s, "_full_solve", lambda limit, **kw: slices.append(limit) or real(limit, **kw))
+
+    def column_generation() -> bool:  # stands for a converged LP of value 500 and a dive's roster
+        s._full_solve(1.0, first_only=True)
+        s.objective, s.bound = 500 * objective, 500.0
+        return True
+
+    monkeypatch.setattr(s, "_column_generation", column_generation)
+    s._column_generation_then_lns()
+    assert s.stats["full_slice_skipped"] == skipped
+    assert len(slices) == 2 - skipped  # the first roster's solve, then the slice unless skipped
+    if skipped:
+        # the second LNS thread got the slice's time
+        assert sum(v for k, v in s.stats.items() if k.startswith("lns_")) >= 1
