@@ -123,9 +123,6 @@ class Search:
         self._track: tuple[list[int], float] | None = None
         self._track_stall = 0
         self._index_x()
-        self._index_weekends()
-        if not kinds and self.weekend_pairs:
-            self.kinds.append("split")
 
     # ------------------------------------------------------------------------------------- basics
     def elapsed(self) -> float:
@@ -294,8 +291,6 @@ class Search:
             return self._repair(size, values, rng)
         if kind == "reduced":
             return self._reduced(size, values, rng)
-        if kind == "split":
-            return self._split_weekends(size, values, rng)
         # "costly": a window around a day that pays a penalty, for all (or some) employees
         costly = self._costly_days(values)
         if not costly:
@@ -357,46 +352,6 @@ class Search:
             for d in range(max(0, t.day - 1), min(H, t.day + 2)):
                 free.update(self.by_day[d])
         return free
-
-    def _index_weekends(self) -> None:
-        """`weekend_pairs`: each two-day weekend that meets the horizon, when some employee is under a
-        `maxWeekends` rule (hard or soft); else empty, and the "split" neighbourhood is not drawn."""
-        from service.solver.rules.sequences import weekend_groups
-
-        p = self.ctx.problem
-        limited = any(spec.rule in ("maxWeekends", "maxWorkingWeekends") and spec.params for spec in p.rules)
-        self.weekend_pairs: list[tuple[int, int]] = (
-            [(g[0], g[1]) for g in weekend_groups(p) if len(g) == 2] if limited and self.x_items else [])
-
-    def _split_weekends(self, size: float, values: list[int], rng: random.Random) -> set[int]:
-        """Employees who work one day of a weekend only, over the whole horizon (a window around that
-        weekend on long ones): one drawn at random, then the others split on the same weekend (one of
-        them can take both days, and the other's weekend goes to a weekend short of staff), then those
-        split on other weekends, then everybody else. Where everyone works their maximum of weekends,
-        each split weekend is a shift the roster leaves uncovered (Curtois Instance13: 12 shortfalls
-        with 30 split weekends, 11 with 29), and the trade takes several employees' whole horizons at
-        once, which a window of days (`days`, `weekly`) or the employees of one cover (`repair`) rarely
-        frees together."""
-        worked: dict[int, set[int]] = defaultdict(set)
-        for vi, e, d in self.x_items:
-            if values[vi]:
-                worked[e].add(d)
-        split: dict[int, list[int]] = defaultdict(list)  # weekend index -> employees split on it
-        for e, days in worked.items():
-            for w, (sat, sun) in enumerate(self.weekend_pairs):
-                if (sat in days) != (sun in days):
-                    split[w].append(e)
-        if not split:
-            return self._weekly(size, rng)
-        w0 = rng.choice([w for w, es in split.items() for _ in es])  # a weekend, by how split it is
-        same = list(split[w0])
-        rng.shuffle(same)
-        elsewhere = list({e for w, es in split.items() if w != w0 for e in es} - set(same))
-        rng.shuffle(elsewhere)
-        seen = set(same) | set(elsewhere)
-        others = [e for e in self.employees if e not in seen]
-        rng.shuffle(others)
-        return self._leading_employees(size, same + elsewhere + others, self.weekend_pairs[w0][0], rng)
 
     def _reduced(self, size: float, values: list[int], rng: random.Random) -> set[int]:
         """Where the converged LP says the incumbent loses (`_duals`, the duals of its best pricing
@@ -972,8 +927,7 @@ class Search:
 
     def _column_generation_then_lns(self) -> int:
         """The full-solve thread's schedule when column generation applies: column generation, a short
-        full solve unless the incumbent is far above the bound (it proves small instances whose LP bound
-        has a gap, Curtois Instance1 in 0.3 s),
+        full solve (it proves small instances whose LP bound has a gap, Curtois Instance1 in 0.3 s),
         then a second LNS thread for the rest of the time: on these models the LP bound settles
         optimality far better than the full solve, which then mostly just runs its own search."""
         if not self._column_generation():
@@ -981,16 +935,10 @@ class Search:
             return self._full_solve(self.remaining(), workers=self.workers - 1)
         if self.proven or self.should_stop():
             return cp_model.OPTIMAL if self.proven else cp_model.UNKNOWN
-        with self.lock:
-            far = (self.objective is not None and self.bound is not None
-                   and self.objective - self.bound > FULL_AFTER_COLGEN_MAX_GAP * abs(self.bound))
-        if not far:
-            slice_ = min(self.remaining(), max(FULL_AFTER_COLGEN_SHARE * self.remaining(), FULL_AFTER_COLGEN_MIN))
-            status = self._full_solve(slice_, workers=self.workers - 1)
-            if status in (cp_model.OPTIMAL, cp_model.INFEASIBLE, cp_model.MODEL_INVALID) or self.should_stop():
-                return status
-        else:
-            self.stats["full_slice_skipped"] = 1
+        slice_ = min(self.remaining(), max(FULL_AFTER_COLGEN_SHARE * self.remaining(), FULL_AFTER_COLGEN_MIN))
+        status = self._full_solve(slice_, workers=self.workers - 1)
+        if status in (cp_model.OPTIMAL, cp_model.INFEASIBLE, cp_model.MODEL_INVALID) or self.should_stop():
+            return status
         while self.values is None and not self.should_stop():
             time.sleep(0.05)  # the other LNS thread is still looking for a first roster
         self._pool_rounds()  # once more, should the incumbent have improved meanwhile
@@ -1169,10 +1117,6 @@ RESTRICT_GAP = 0.001  # the pool goes to CP-SAT inside the whole model when the 
 RESTRICT_SHARE = 0.6  # of the time left, at most, for that solve
 FULL_AFTER_COLGEN_SHARE = 0.1  # of the time left after column generation (at least FULL_AFTER_COLGEN_MIN s)
 FULL_AFTER_COLGEN_MIN = 2.0
-# ... and only while the incumbent is within this (relative) of the bound: further off, the slice finds
-# nothing the LNS would not (Curtois Instance13 after its dive: 1861 against 1348) and only delays its
-# second thread
-FULL_AFTER_COLGEN_MAX_GAP = 0.1
 RESUME_MIN_SECONDS = 0.5  # a one-thread solve that returned early resumes when this much time is left
 
 
