@@ -52,12 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("instances", nargs="+", help="e.g. 8,12 or 5-9")
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--limit", type=float, default=120.0, help="seconds before a run is cut")
+    ap.add_argument("--threads", type=int, default=1, help="pricing threads (pricing s then sums them)")
     args = ap.parse_args(argv)
     print("inst | seed | converged | lp | bound | iterations | columns | pricings | seconds | pricing s | master s")
     for n in parse_instances(args.instances):
         problem = load_document(instance_path(n).read_text())
         for seed in range(args.seeds):
-            cg = colgen.ColumnGeneration(problem, seed=seed)
+            cg = colgen.ColumnGeneration(problem, seed=seed, threads=args.threads)
             with _Timed(colgen.ColumnGeneration, "_price") as pricing, _Timed(colgen._Master, "solve") as master:
                 res = cg.run(deadline=time.monotonic() + args.limit)
             lp = "-" if res.lp_value is None else f"{res.lp_value:.1f}"

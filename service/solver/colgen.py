@@ -35,6 +35,7 @@ import math
 import random
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -372,8 +373,9 @@ class ColumnGeneration:
     the caller stop a running pricing solve, `should_stop()` ends the loop between solves."""
 
     def __init__(self, problem: Problem, *, register: RegisterFn | None = None,
-                 should_stop: Callable[[], bool] = lambda: False, seed: int = 0):
+                 should_stop: Callable[[], bool] = lambda: False, seed: int = 0, threads: int = 1):
         self.p = problem
+        self.threads = max(1, threads)  # pricing threads in a round (`_price_round`)
         self.register = register or (lambda *a, **k: None)
         self.should_stop = should_stop
         self.seed = seed
@@ -392,12 +394,13 @@ class ColumnGeneration:
             pr = self.pricers[e] = _Pricer(self.p, e)
         return pr
 
-    def _price(self, e: int, pi: list[float], deadline: float, exact: bool
+    def _price(self, e: int, pi: list[float], deadline: float, exact: bool, seed: int | None = None
                ) -> tuple[list[tuple[Column, int]], float, bool]:
-        self.solves += 1
+        if seed is None:
+            self.solves += 1
+            seed = self.seed + self.solves
         limit = min(FAST_PRICING_SECONDS, max(0.01, deadline - time.monotonic()))
-        return self._pricer(e).price(pi, exact=exact, time_limit=limit, seed=self.seed + self.solves,
-                                     register=self.register)
+        return self._pricer(e).price(pi, exact=exact, time_limit=limit, seed=seed, register=self.register)
 
     def _dual_part(self, pi: list[float]) -> float:
         """The Lagrangian bound of duals `pi` less every employee's pricing bound: duals . requirements
@@ -475,17 +478,41 @@ class ColumnGeneration:
         """Price every employee in `employees` once under the duals (pi, mu); add the columns of
         negative reduced cost; return how many, and the Lagrangian bound of these duals."""
         rnd = _Round(lagrangian=self._dual_part(pi), pi=pi)
-        for e in employees:
+        seeds = {e: self.seed + self.solves + i + 1 for i, e in enumerate(employees)}
+
+        def price(e: int) -> tuple[list[tuple[Column, int]], float, bool] | None:
             if self.should_stop() or time.monotonic() >= deadline:
+                return None
+            return self._price(e, pi, deadline, exact, seeds[e])
+
+        for e in employees:
+            self._pricer(e)  # (built here, not in a pool thread: the first round builds them all)
+        if self.threads > 1 and len(employees) > 1:
+            # the DP's kernels and CP-SAT release the GIL, and each employee's pricer and each thread's
+            # scratch arrays are their own: the round's pricings run side by side, and their columns join
+            # the master here, in employee order, as a sequential round's would
+            with ThreadPoolExecutor(min(self.threads, len(employees)), thread_name_prefix="pricing") as pool:
+                results = list(pool.map(price, employees))
+        else:
+            results = []
+            for e in employees:
+                results.append(price(e))
+                if results[-1] is None:
+                    break
+        self.solves += sum(res is not None for res in results)
+        for e, res in zip(employees, results):
+            if res is None:
                 rnd.exact = rnd.complete = False
-                break
-            found, bound, optimal = self._price(e, pi, deadline, exact)
+                continue
+            found, bound, optimal = res
             rnd.exact = rnd.exact and optimal
             rnd.lagrangian += bound  # min over schedules of (own cost - pi . covers)
             rnd.bounds[e] = bound
             for col, cost in found:
                 if cost - sum(pi[ci] for ci in col) - mu[e] < -RC_EPS and self.master.add(e, col, cost):
                     rnd.added += 1
+        if len(results) < len(employees):
+            rnd.exact = rnd.complete = False
         return rnd
 
     def _result(self, converged: bool, iterations: int, t0: float) -> ColumnGenerationResult:

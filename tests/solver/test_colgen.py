@@ -332,3 +332,19 @@ def test_a_fixed_master_copied_afresh_solves_to_the_same_lp():
         bounds = {col: (v.lb(), v.ub()) for col, (v, _) in fresh.columns[e].items()}
         assert bounds == {col: (v.lb(), v.ub()) for col, (v, _) in m.columns[e].items()}
         assert sorted(b for b in bounds.values()).count((1.0, 1.0)) == 1
+
+
+@curtois
+@pytest.mark.slow
+def test_pricing_on_two_threads_generates_what_one_thread_does():
+    # the columns join the master in employee order whichever thread priced them, so the whole run,
+    # round by round, is the sequential one
+    p = load_document(instance_path(6).read_text())
+    runs = []
+    for threads in (1, 2):
+        cg = ColumnGeneration(p, threads=threads)
+        res = cg.run(deadline=time.monotonic() + 60)
+        columns = {e: set(cols) for e, cols in cg.master.columns.items()}
+        runs.append((res.converged, res.iterations, res.pricing_solves, res.lp_value, cg.lower_bound, columns))
+    assert runs[0][0] is True and runs[0][1] > 1
+    assert runs[1] == runs[0]
