@@ -1,7 +1,7 @@
 """Column generation alone on Curtois instances: how long it takes to converge, split into pricing and
-the master LP, on one thread.
+the master LP, with pricing on one thread or more (`--threads`; the search prices on as many as it has workers).
 
-    PYTHONPATH=. python bench/colgen.py 8,12 [--seeds 1] [--limit 120]
+    PYTHONPATH=. python bench/colgen.py 8,12 [--seeds 1] [--limit 120] [--threads 1]
 
 The 60 s search gives column generation at most 40 % of its time (`search.COLGEN_SHARE`), and the
 dive and the proof pool only run on a converged LP, so these seconds decide how much of the 60 s is
