@@ -486,7 +486,7 @@ class ColumnGeneration:
             return self._price(e, pi, deadline, exact, seeds[e])
 
         for e in employees:
-            self._pricer(e)  # (built here, not in a pool thread: the first round builds them all)
+            self._pricer(e)  # never built in a pool thread (`run` builds them all before its first round)
         if self.threads > 1 and len(employees) > 1:
             # the DP's kernels and CP-SAT release the GIL, and each employee's pricer and each thread's
             # scratch arrays are their own: the round's pricings run side by side, and their columns join
