@@ -485,20 +485,16 @@ class ColumnGeneration:
                 return None
             return self._price(e, pi, deadline, exact, seeds[e])
 
-        for e in employees:
-            self._pricer(e)  # never built in a pool thread (`run` builds them all before its first round)
         if self.threads > 1 and len(employees) > 1:
             # the DP's kernels and CP-SAT release the GIL, and each employee's pricer and each thread's
             # scratch arrays are their own: the round's pricings run side by side, and their columns join
             # the master here, in employee order, as a sequential round's would
+            for e in employees:
+                self._pricer(e)  # never built in a pool thread (`run` builds them all before its first round)
             with ThreadPoolExecutor(min(self.threads, len(employees)), thread_name_prefix="pricing") as pool:
                 results = list(pool.map(price, employees))
         else:
-            results = []
-            for e in employees:
-                results.append(price(e))
-                if results[-1] is None:
-                    break
+            results = [price(e) for e in employees]  # (None from the first stop or deadline on)
         self.solves += sum(res is not None for res in results)
         for e, res in zip(employees, results):
             if res is None:
@@ -511,8 +507,6 @@ class ColumnGeneration:
             for col, cost in found:
                 if cost - sum(pi[ci] for ci in col) - mu[e] < -RC_EPS and self.master.add(e, col, cost):
                     rnd.added += 1
-        if len(results) < len(employees):
-            rnd.exact = rnd.complete = False
         return rnd
 
     def _result(self, converged: bool, iterations: int, t0: float) -> ColumnGenerationResult:
