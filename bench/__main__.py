@@ -25,6 +25,8 @@ HARNESSES: dict[str, tuple[str, str]] = {
                        "python -m bench.submit_latency [--n 400] [--concurrency 1,8,32]"),
     "curtois": ("Curtois & Qu instances with the independent evaluator (solver engineer's runner)",
                 "python bench/curtois.py 1-7 --time-limit 60"),
+    "lns_probe": ("the LNS alone from a saved Curtois roster, seed by seed (solver engineer's probe)",
+                  "python bench/lns_probe.py 13 Instance13.json --seconds 150 --seeds 0,1,2"),
     "solver_examples": ("NGRS examples through the engine (solver engineer's runner)",
                         "python -m bench.solver_examples"),
 }

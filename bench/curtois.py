@@ -1,6 +1,6 @@
 """Curtois & Qu benchmark runner: solves chosen instances through the service's engine and prints a table.
 
-    .venv/bin/python bench/curtois.py 1-7 --time-limit 60 [--workers 2] [--json out.json]
+    .venv/bin/python bench/curtois.py 1-7 --time-limit 60 [--workers 2] [--json out.json] [--save DIR]
 
 Columns: instance, size (days x employees x shift types), our objective (engine), the independent
 evaluator's objective (tests/solver/curtois/evaluator.py, from the output roster and the .txt alone),
@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", help="also write the rows as JSON to this file")
+    ap.add_argument("--save", metavar="DIR",
+                    help="write each output document (roster included) to DIR/InstanceN.json, e.g. for bench/lns_probe.py")
     ap.add_argument("--progress", action="store_true", help="print improving solutions on stderr")
     ap.add_argument("--stats", action="store_true",
                     help="print the search's phase counters (column generation, dive, pool, LNS) on stderr")
@@ -74,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         sol = solve_problem(problem, time_limit=args.time_limit, workers=args.workers, on_progress=progress)
         wall = time.monotonic() - t0
         out = render_output(sol)
+        if args.save:
+            Path(args.save).mkdir(parents=True, exist_ok=True)
+            (Path(args.save) / f"Instance{n}.json").write_text(json.dumps(out))
         ours = None if sol.objective is None else int(round(sol.objective))
         ev = evaluate_output(text, out) if sol.has_roster else None
         best = BEST_KNOWN.get(n)

@@ -560,6 +560,31 @@ class Search:
             self.done.set()
             watcher.join()
 
+    def improve(self, roster: dict, *, threads: int = 2, size: float = 0.15) -> SearchResult | None:
+        """LNS alone from `roster` ({(employee, cover index): 1}) for the time limit, on `threads`
+        threads, every kind's neighbourhood starting at `size`: the search's last phase, after column
+        generation and the dive, without them (`bench/lns_probe.py`; the "reduced" kind needs the converged
+        LP, so it is not drawn). None when the roster is not feasible in the whole model."""
+        watcher = threading.Thread(target=self._watch, name="search-stop-watcher", daemon=True)
+        watcher.start()
+        try:
+            start = self._complete_roster(self.ctx.model, roster)
+            if start is None:
+                return None
+            self._accept(*start, "start")
+            self.sub_time = self.sub_time_opt or (2.0 if len(self.x_items) < 20000 else 5.0)
+            self.sizes_seen = [{k: size for k in self.kinds} for _ in range(max(1, threads))]
+            workers = [threading.Thread(target=self._lns_worker, args=(wid, self.ctx.model.clone(), sizes),
+                                        daemon=True) for wid, sizes in enumerate(self.sizes_seen)]
+            for t in workers:
+                t.start()
+            for t in workers:
+                t.join()
+            return self._result(cp_model.FEASIBLE)
+        finally:
+            self.done.set()
+            watcher.join()
+
     def _run(self) -> SearchResult:
         limit = self.remaining()
         if not self.lns or not self.ctx.x or not self.ctx.terms or self.workers == 1:

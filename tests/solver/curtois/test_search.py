@@ -246,3 +246,30 @@ def test_an_unconverged_lp_near_the_incumbent_does_not_dive(monkeypatch):
     s, first = _column_generation_cut_short(monkeypatch, 12, 3.0)
     assert s.stats["dive_unconverged"] == 0 and s.stats["dives"] == 0
     assert s.objective == first
+
+
+@pytest.mark.slow
+def test_improve_runs_the_lns_alone_from_a_given_roster():
+    ctx, first, _ = _first_and_best_rosters(3)
+    roster = {key: 1 for key, var in ctx.x.items() if first[0][var.index]}
+    s = search.Search(ctx, time_limit=4, workers=2, sub_time=0.5)
+    result = s.improve(roster, threads=2, size=0.1)
+    assert result.objective < first[1] and result.status == "FEASIBLE"
+    assert s.stats["improve_start"] == 1 and sum(s.stats[f"lns_{k}"] for k in s.kinds) >= 2
+    assert s.stats["lns_reduced"] == 0  # no converged LP, so no kind drawn from it
+    assert len(s.sizes_seen) == 2
+    text = instance_path(3).read_text()
+    from service.solver.engine import _decode_result
+
+    ev = evaluate_output(text, render_output(_decode_result(ctx, result, 4.0)))
+    assert ev.feasible and ev.objective == result.objective
+
+
+def test_improve_refuses_a_roster_that_breaks_a_hard_rule():
+    ctx = build(load_document(instance_path(3).read_text()))
+    # one employee on two shifts of one day, and nobody else: that breaks one shift a day and the minimum of work
+    (e, d), cis = next(((e, d), cis) for e in range(len(ctx.problem.employees)) for d in range(ctx.problem.num_days)
+                       if len(cis := [ci for (e2, ci) in ctx.x if e2 == e and ctx.problem.covers[ci].day == d]) >= 2)
+    s = search.Search(ctx, time_limit=5, workers=1)
+    assert s.improve({(e, ci): 1 for ci in cis}, threads=1) is None
+    assert s.objective is None
