@@ -69,12 +69,19 @@ def probe(text: str, roster: dict, *, seconds: float, seed: int, threads: int, k
     }
 
 
+def seed_list(text: str) -> list[int]:
+    try:
+        return [int(s) for s in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of integers: {text!r}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("instance", type=int)
     ap.add_argument("roster", help="an output document, e.g. from bench/curtois.py --save")
     ap.add_argument("--seconds", type=float, default=150.0)
-    ap.add_argument("--seeds", default="0", help="comma-separated, one run each")
+    ap.add_argument("--seeds", type=seed_list, default=[0], help="comma-separated, one run each")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--kinds", help="comma-separated neighbourhood kinds (default: the search's)")
     ap.add_argument("--size", type=float, default=0.15, help="every kind's starting share of the assignment variables")
@@ -94,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{document['scoreBreakdown']['total']:g} ({by_rule(document)})", flush=True)
     header = ["seed", "ours", "evaluator", "hard", "t_best", "cost by rule", "improving steps by kind"]
     print(" | ".join(header), flush=True)
-    for seed in (int(s) for s in args.seeds.split(",")):
+    for seed in args.seeds:
         row = probe(text, roster, seconds=args.seconds, seed=seed, threads=args.threads, kinds=kinds, size=args.size)
         print(" | ".join(str(v) for v in [
             row["seed"], f"{row['objective']:g}", row["evaluator"], "ok" if row["hard_ok"] else "VIOLATED",

@@ -37,6 +37,9 @@ def test_bad_arguments_exit_with_a_message(saved, tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         lns_probe.main(["3", str(saved), "--kinds", "days,nope"])
     assert exc.value.code == 2 and "unknown kind(s) ['nope']" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        lns_probe.main(["3", str(saved), "--seeds", "0,x"])
+    assert exc.value.code == 2 and "not a comma-separated list of integers: '0,x'" in capsys.readouterr().err
     other = tmp_path / "other.json"
     doc = json.loads(saved.read_text())
     doc["assignments"][0]["employeeId"] = "nobody"

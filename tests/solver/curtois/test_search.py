@@ -268,8 +268,8 @@ def test_improve_runs_the_lns_alone_from_a_given_roster():
 def test_improve_refuses_a_roster_that_breaks_a_hard_rule():
     ctx = build(load_document(instance_path(3).read_text()))
     # one employee on two shifts of one day, and nobody else: that breaks one shift a day and the minimum of work
-    (e, d), cis = next(((e, d), cis) for e in range(len(ctx.problem.employees)) for d in range(ctx.problem.num_days)
-                       if len(cis := [ci for (e2, ci) in ctx.x if e2 == e and ctx.problem.covers[ci].day == d]) >= 2)
+    e, cis = next((e, cis) for e in range(len(ctx.problem.employees)) for d in range(ctx.problem.num_days)
+                  if len(cis := [ci for (e2, ci) in ctx.x if e2 == e and ctx.problem.covers[ci].day == d]) >= 2)
     s = search.Search(ctx, time_limit=5, workers=1)
     assert s.improve({(e, ci): 1 for ci in cis}, threads=1) is None
     assert s.objective is None
