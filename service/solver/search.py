@@ -31,6 +31,7 @@ It only touches the decision variables `ctx.x`, so it works for every input form
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import random
@@ -551,28 +552,36 @@ class Search:
             elif status in (cp_model.FEASIBLE, cp_model.UNKNOWN):
                 sizes[kind] = max(0.005, sizes[kind] * 0.85)
 
-    def run(self) -> SearchResult:
+    @contextlib.contextmanager
+    def _watched(self):
+        """`_watch` on its own thread for as long as the block runs."""
         watcher = threading.Thread(target=self._watch, name="search-stop-watcher", daemon=True)
         watcher.start()
         try:
-            return self._run()
+            yield
         finally:
             self.done.set()
             watcher.join()
+
+    def _sub_solve_seconds(self) -> float:
+        """Each LNS sub-solve's wall-time limit: `sub_time` when given, else by the model's size."""
+        return self.sub_time_opt or (2.0 if len(self.x_items) < 20000 else 5.0)
+
+    def run(self) -> SearchResult:
+        with self._watched():
+            return self._run()
 
     def improve(self, roster: dict, *, threads: int = 2, size: float = 0.15) -> SearchResult | None:
         """LNS alone from `roster` ({(employee, cover index): 1}) for the time limit, on `threads`
         threads, every kind's neighbourhood starting at `size`: the search's last phase, after column
         generation and the dive, without them (`bench/lns_probe.py`; the "reduced" kind needs the converged
         LP, so it is not drawn). None when the roster is not feasible in the whole model."""
-        watcher = threading.Thread(target=self._watch, name="search-stop-watcher", daemon=True)
-        watcher.start()
-        try:
+        with self._watched():
             start = self._complete_roster(self.ctx.model, roster)
             if start is None:
                 return None
             self._accept(*start, "start")
-            self.sub_time = self.sub_time_opt or (2.0 if len(self.x_items) < 20000 else 5.0)
+            self.sub_time = self._sub_solve_seconds()
             self.sizes_seen = [{k: size for k in self.kinds} for _ in range(max(1, threads))]
             workers = [threading.Thread(target=self._lns_worker, args=(wid, self.ctx.model.clone(), sizes),
                                         daemon=True) for wid, sizes in enumerate(self.sizes_seen)]
@@ -581,9 +590,6 @@ class Search:
             for t in workers:
                 t.join()
             return self._result(cp_model.FEASIBLE)
-        finally:
-            self.done.set()
-            watcher.join()
 
     def _run(self) -> SearchResult:
         limit = self.remaining()
@@ -614,7 +620,7 @@ class Search:
         # Phase 2: with two or more workers, one keeps a full CP-SAT solve running (hinted with the
         # incumbent: it tightens the bound and can prove optimality), the others run LNS threads.
         n_lns = self.workers - 1 if (self.full_in_lns and self.workers >= 2) else self.workers
-        self.sub_time = self.sub_time_opt or (2.0 if len(self.x_items) < 20000 else 5.0)
+        self.sub_time = self._sub_solve_seconds()
         models = [self.ctx.model.clone() for _ in range(n_lns)]
         threads = []
         sizes_all = []
@@ -646,7 +652,7 @@ class Search:
         """workers-1 CP-SAT workers on the full model for the whole time (one worker: the interleaved
         portfolio, whose max-LP subsolvers give strong bounds and can prove optimality) and one LNS
         thread that starts from the full solve's first roster; both feed one incumbent."""
-        self.sub_time = self.sub_time_opt or (2.0 if len(self.x_items) < 20000 else 5.0)
+        self.sub_time = self._sub_solve_seconds()
         sizes = {k: 0.15 for k in self.kinds}
         self.sizes_seen = sizes
         def lns_thread(model: cp_model.CpModel) -> None:

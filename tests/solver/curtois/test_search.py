@@ -10,7 +10,7 @@ import pytest
 from service.solver import search
 from service.solver.builder import build
 from service.solver.construct import separable
-from service.solver.engine import Solution, solve_problem
+from service.solver.engine import Solution, _decode_result, solve_problem
 from service.solver.formats import load_document
 from service.solver.model import RuleSpec
 from service.solver.output import render_output
@@ -259,8 +259,6 @@ def test_improve_runs_the_lns_alone_from_a_given_roster():
     assert s.stats["lns_reduced"] == 0  # no converged LP, so no kind drawn from it
     assert len(s.sizes_seen) == 2
     text = instance_path(3).read_text()
-    from service.solver.engine import _decode_result
-
     ev = evaluate_output(text, render_output(_decode_result(ctx, result, 4.0)))
     assert ev.feasible and ev.objective == result.objective
 
