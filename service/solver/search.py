@@ -898,20 +898,14 @@ class Search:
         return True
 
     def _dives(self, cg) -> None:
-        """Dives from the converged LP (`ColumnGeneration.dive`) for `DIVE_SHARE` of the time left, the
-        first for `FIRST_DIVE_SHARE` of it, each roster pushed into the whole model. A dive on a large
-        staff fills whatever time it is given (each step re-prices within its share), and more time buys
-        it little: from one Instance13 LP, dives given 230, 115 and 60 s gave 2166, 2094 and 2451 after
-        15 s of best responses, where the LNS after them reaches ~1400; so the first dive has a quarter
-        of the time left, not the half it had, and the LNS ~115 s more. The first takes the heaviest
-        schedules; the next ones pick among the heaviest at random, each against the incumbent so far
-        (such a dive stops once its LP reaches it), up to `DIVES` in all, as long as the time left could
-        hold another dive as long as the last and until one ends without a roster. One dive's early
-        fixes decide its roster: on Curtois Instance8, ten dives from one LP gave 1303-1319 eight times
-        and 1407 and 1505 once each."""
+        """Dives from the converged LP (`ColumnGeneration.dive`) for `DIVE_SHARE` of the time left, each
+        roster pushed into the whole model. The first takes the heaviest schedules; the next ones pick
+        among the heaviest at random, each against the incumbent so far (such a dive stops once its LP
+        reaches it), up to `DIVES` in all, as long as the time left could hold another dive as long
+        as the last and until one ends without a roster. One dive's early fixes decide its roster: on
+        Curtois Instance8, ten dives from one LP gave 1303-1319 eight times and 1407 and 1505 once each."""
         t0 = time.monotonic()
         end = t0 + DIVE_SHARE * self.remaining()
-        first_end = t0 + FIRST_DIVE_SHARE * self.remaining()
         last = 0.0
         while (not self.should_stop() and self.stats["dives"] < DIVES
                and end - time.monotonic() >= last and not self._near_bound(DIVE_MIN_GAP)):
@@ -920,7 +914,7 @@ class Search:
             # the first dive runs to its roster, whose best responses can take far more off it than the
             # dive's LP adds (Curtois Instance13: a dive's roster became 1727 after them and the run ended
             # at 1371; the dive's LP rises from 1348 to ~3050, and a run whose dive it cut ended at 1698)
-            roster = cg.dive(deadline=first_end if first else end, upper=None if first else self.objective,
+            roster = cg.dive(deadline=end, upper=None if first else self.objective,
                              rng=None if first else random.Random(self.rng.randrange(1 << 30)))
             if roster is not None and not self.should_stop():
                 # a dive fixes schedules one step at a time and leaves shifts uncovered that a single
@@ -1136,8 +1130,7 @@ COLUMN_GENERATION = True  # for separable problems on horizons below DECOMPOSE_F
 COLGEN_SHARE = 0.4  # of the time left, at most, for column generation to converge
 COLGEN_NEAR = 0.02  # an unconverged LP within this fraction of its bound gets, at most, ...
 COLGEN_EXTRA_SHARE = 0.25  # ... this share of the time then left to converge
-DIVE_SHARE = 0.5  # of the time left after it, at most, for the dives ...
-FIRST_DIVE_SHARE = 0.25  # ... and for the first of them
+DIVE_SHARE = 0.5  # of the time left after it, at most, for the dives
 UNCONVERGED_DIVE_GAP = 0.1  # an LP that has not converged dives only this far below the incumbent (relative)
 DIVES = 5  # at most
 POLISH_SHARE = 0.05  # of the time left, at most, for best responses on a dive's roster or the first roster
