@@ -563,6 +563,17 @@ class Search:
             self.done.set()
             watcher.join()
 
+    def _start_lns_workers(self, n: int, size: float) -> tuple[list[threading.Thread], list[dict[str, float]]]:
+        """`n` started LNS threads, each on its own copy of the model, and their neighbourhood sizes
+        (every kind at `size`)."""
+        sizes_all = [{k: size for k in self.kinds} for _ in range(n)]
+        models = [self.ctx.model.clone() for _ in range(n)]
+        threads = [threading.Thread(target=self._lns_worker, args=(wid, models[wid], sizes), daemon=True)
+                   for wid, sizes in enumerate(sizes_all)]
+        for t in threads:
+            t.start()
+        return threads, sizes_all
+
     def _sub_solve_seconds(self) -> float:
         """Each LNS sub-solve's wall-time limit: `sub_time` when given, else by the model's size."""
         return self.sub_time_opt or (2.0 if len(self.x_items) < 20000 else 5.0)
@@ -582,11 +593,7 @@ class Search:
                 return None
             self._accept(*start, "start")
             self.sub_time = self._sub_solve_seconds()
-            self.sizes_seen = [{k: size for k in self.kinds} for _ in range(max(1, threads))]
-            workers = [threading.Thread(target=self._lns_worker, args=(wid, self.ctx.model.clone(), sizes),
-                                        daemon=True) for wid, sizes in enumerate(self.sizes_seen)]
-            for t in workers:
-                t.start()
+            workers, self.sizes_seen = self._start_lns_workers(max(1, threads), size)
             for t in workers:
                 t.join()
             return self._result(cp_model.FEASIBLE)
@@ -621,15 +628,7 @@ class Search:
         # incumbent: it tightens the bound and can prove optimality), the others run LNS threads.
         n_lns = self.workers - 1 if (self.full_in_lns and self.workers >= 2) else self.workers
         self.sub_time = self._sub_solve_seconds()
-        models = [self.ctx.model.clone() for _ in range(n_lns)]
-        threads = []
-        sizes_all = []
-        for wid in range(n_lns):
-            sizes = {k: 0.15 for k in self.kinds}
-            sizes_all.append(sizes)
-            t = threading.Thread(target=self._lns_worker, args=(wid, models[wid], sizes), daemon=True)
-            threads.append(t)
-            t.start()
+        threads, sizes_all = self._start_lns_workers(n_lns, 0.15)
         full_status = None
         if n_lns < self.workers:
             dt = None if self.dtime_limit is None else max(0.0, self.dtime_limit - self.dtime_used) / 2
