@@ -27,6 +27,8 @@ HARNESSES: dict[str, tuple[str, str]] = {
                 "python bench/curtois.py 1-7 --time-limit 60"),
     "lns_probe": ("the LNS alone from a saved Curtois roster, seed by seed (solver engineer's probe)",
                   "python bench/lns_probe.py 13 Instance13.json --seconds 150 --seeds 0,1,2"),
+    "neighbourhood_bound": ("a lower bound on re-rostering some employees of a saved Curtois roster (column generation)",
+                            "python bench/neighbourhood_bound.py 13 Instance13.json --free 60 --seeds 0,1"),
     "solver_examples": ("NGRS examples through the engine (solver engineer's runner)",
                         "python -m bench.solver_examples"),
 }
