@@ -82,12 +82,14 @@ def bound_row(text: str, roster: dict, *, free_count: int, seed: int, seconds: f
     rng = random.Random(seed)
     first = half_weekend_employees(problem, roster) if half_weekends else []
     rng.shuffle(first)
-    others = [e for e in range(len(problem.employees)) if e not in set(first)]
+    drawn_first = set(first)
+    others = [e for e in range(len(problem.employees)) if e not in drawn_first]
     rng.shuffle(others)
     free = sorted((first + others)[:free_count])
     sub, surplus = free_problem(problem, roster, free)
+    free_set = set(free)
     kept_own = sum(t.weight * _term_value(t.var, values) for t in ctx.terms
-                   if t.weight and t.employee is not None and t.employee not in set(free))
+                   if t.weight and t.employee is not None and t.employee not in free_set)
     t = time.monotonic()
     res = ColumnGeneration(sub, seed=seed, threads=2).run(deadline=t + seconds)
     fixed = kept_own + surplus
