@@ -123,6 +123,9 @@ class Search:
         # it beats it or stalls (`_follow`): the first dive's roster, when it lost to the LNS's
         self._track: tuple[list[int], float] | None = None
         self._track_stall = 0
+        # from this time (monotonic) on, LNS workers wait between steps (`_lns_held`): column generation
+        # and its dives have the cores
+        self._hold_from: float | None = None
         self._index_x()
 
     # ------------------------------------------------------------------------------------- basics
@@ -486,8 +489,8 @@ class Search:
             with self.lock:
                 on_track = self._track is not None
                 base, base_obj = self._track if on_track else (self.values, self.objective)
-            if base is None:
-                time.sleep(0.05)  # waiting for the full solve's first roster
+            if base is None or self._lns_held():
+                time.sleep(0.05)  # waiting for the full solve's first roster, or for the cores
                 continue
             sub_limit = min(self.remaining(), self.sub_time)
             if sub_limit <= 0.05:
@@ -551,6 +554,10 @@ class Search:
                 sizes[kind] = min(1.0, sizes[kind] * 1.15)
             elif status in (cp_model.FEASIBLE, cp_model.UNKNOWN):
                 sizes[kind] = max(0.005, sizes[kind] * 0.85)
+
+    def _lns_held(self) -> bool:
+        hold = self._hold_from
+        return hold is not None and time.monotonic() >= hold
 
     @contextlib.contextmanager
     def _watched(self):
@@ -697,6 +704,20 @@ class Search:
                 and not math.isinf(self.remaining()))
 
     def _column_generation(self) -> bool:
+        """`_column_generation_and_dives`, the LNS workers held (`_lns_held`) once column generation has
+        run `LNS_HOLD_AFTER` seconds, and through the dives when it took that long. A long column generation
+        means a large LP, whose dive's roster the LNS then improves instead of its own; on two cores the LNS
+        meanwhile only slows both down (Curtois Instance13: column generation 172-195 s beside the LNS, 89-94 s
+        alone; the incumbent after the dive 1808-2161 with the LNS beside it, 1777-1974 without, and the LNS
+        has it ~120 s sooner). Instances whose column generation is shorter (Curtois 1-12, 14, 16, 17) keep
+        the LNS running throughout."""
+        self._hold_from = time.monotonic() + LNS_HOLD_AFTER
+        try:
+            return self._column_generation_and_dives()
+        finally:
+            self._hold_from = None
+
+    def _column_generation_and_dives(self) -> bool:
         """On the full-solve thread, before the full solve: column generation (`colgen.py`) for its
         lower bound, far stronger than CP-SAT's on these models, and its rosters (the LP optimum when
         it is integral, else a dive), each pushed into the whole model. Stops everything when the
@@ -740,7 +761,12 @@ class Search:
         if roster is not None and not self.should_stop():
             self._push_roster(self.ctx.model, roster, "colgen")
         elif res.converged or self._lp_far_below_incumbent(res.lp_value):
-            self._dives(cg)
+            held = self._lns_held()
+            self.stats["lns_held_for_dives"] = int(held)
+            if not held:
+                self._hold_from = None
+            self._dives(cg, share=HELD_DIVE_SHARE if held else DIVE_SHARE)
+        self._hold_from = None
         if self._check_proven() or self.should_stop() or not res.converged:
             return True
         self._cg = cg
@@ -896,15 +922,15 @@ class Search:
                 self.bound = max(self.bound if self.bound is not None else -math.inf, proven)
         return True
 
-    def _dives(self, cg) -> None:
-        """Dives from the converged LP (`ColumnGeneration.dive`) for `DIVE_SHARE` of the time left, each
+    def _dives(self, cg, *, share: float) -> None:
+        """Dives from the converged LP (`ColumnGeneration.dive`) for `share` of the time left, each
         roster pushed into the whole model. The first takes the heaviest schedules; the next ones pick
         among the heaviest at random, each against the incumbent so far (such a dive stops once its LP
         reaches it), up to `DIVES` in all, as long as the time left could hold another dive as long
         as the last and until one ends without a roster. One dive's early fixes decide its roster: on
         Curtois Instance8, ten dives from one LP gave 1303-1319 eight times and 1407 and 1505 once each."""
         t0 = time.monotonic()
-        end = t0 + DIVE_SHARE * self.remaining()
+        end = t0 + share * self.remaining()
         last = 0.0
         while (not self.should_stop() and self.stats["dives"] < DIVES
                and end - time.monotonic() >= last and not self._near_bound(DIVE_MIN_GAP)):
@@ -1149,6 +1175,8 @@ RESTRICT_GAP = 0.001  # the pool goes to CP-SAT inside the whole model when the 
 RESTRICT_SHARE = 0.6  # of the time left, at most, for that solve
 FULL_AFTER_COLGEN_SHARE = 0.1  # of the time left after column generation (at least FULL_AFTER_COLGEN_MIN s)
 FULL_AFTER_COLGEN_MIN = 2.0
+LNS_HOLD_AFTER = 30.0  # s of column generation before the LNS workers wait for it and its dives
+HELD_DIVE_SHARE = 0.35  # of the time left, at most, for the dives while the LNS waits (both cores theirs)
 RESUME_MIN_SECONDS = 0.5  # a one-thread solve that returned early resumes when this much time is left
 
 

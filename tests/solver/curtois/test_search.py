@@ -271,3 +271,75 @@ def test_improve_refuses_a_roster_that_breaks_a_hard_rule():
     s = search.Search(ctx, time_limit=5, workers=1)
     assert s.improve({(e, ci): 1 for ci in cis}, threads=1) is None
     assert s.objective is None
+
+
+def _lns_steps(s: search.Search) -> int:
+    return sum(s.stats[f"lns_{k}"] for k in [*s.kinds, "reduced"])
+
+
+@pytest.mark.slow
+def test_the_lns_waits_for_a_long_column_generation_and_its_dives_then_resumes(monkeypatch):
+    # Instance12's column generation, cut at 3 s, counts as long once the hold starts at 0 s: the LNS
+    # worker takes no step from then until the dives end, and takes steps again after
+    import threading
+    import time
+
+    monkeypatch.setattr(search, "LNS_HOLD_AFTER", 0.0)
+    ctx = build(load_document(instance_path(12).read_text()))
+    s = search.Search(ctx, time_limit=40, workers=2, sub_time=0.3)
+    s._full_solve(10, first_only=True)
+    first = s.objective
+    s.sub_time = 0.3
+    worker = threading.Thread(target=s._lns_worker, args=(0, ctx.model.clone(), {k: 0.15 for k in s.kinds}))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while _lns_steps(s) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _lns_steps(s) >= 2  # the worker runs before the hold
+        seen: dict[str, int] = {}
+        real_dives = s._dives
+
+        def dives(cg, *, share):
+            time.sleep(0.5)  # a step that was under way when the hold began has ended by now
+            seen["start"], seen["share"] = _lns_steps(s), share
+            real_dives(cg, share=share)
+            seen["end"] = _lns_steps(s)
+
+        monkeypatch.setattr(s, "_dives", dives)
+        from service.solver.colgen import ColumnGeneration
+
+        real_run = ColumnGeneration.run
+        monkeypatch.setattr(ColumnGeneration, "run", lambda self, *, deadline, upper=None: real_run(
+            self, deadline=min(deadline, time.monotonic() + 3.0), upper=upper))
+        s._column_generation()
+        assert s.stats["lns_held_for_dives"] == 1 and s.stats["dives"] >= 1
+        assert seen["share"] == search.HELD_DIVE_SHARE
+        assert seen["end"] == seen["start"]  # no step while held
+        assert s._hold_from is None
+        after = _lns_steps(s)
+        deadline = time.monotonic() + 10
+        while _lns_steps(s) == after and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _lns_steps(s) > after  # resumed
+    finally:
+        s.stopped = True
+        worker.join()
+    assert s.objective < first
+
+
+@pytest.mark.slow
+def test_a_short_column_generation_leaves_the_lns_running_through_its_dives(monkeypatch):
+    # the hold starts after LNS_HOLD_AFTER s of column generation, which Instance6's (~2 s) never reaches;
+    # its LP is fractional (bound 1949 below the best known 1950), so it dives, at the usual share
+    ctx = build(load_document(instance_path(6).read_text()))
+    s = search.Search(ctx, time_limit=30, workers=2)
+    s._full_solve(10, first_only=True)
+    seen: list[tuple[float, bool]] = []
+    real_dives = s._dives
+    monkeypatch.setattr(s, "_dives", lambda cg, *, share: (seen.append((share, s._lns_held())),
+                                                           real_dives(cg, share=share)))
+    s._column_generation()
+    assert s.stats["colgen_converged"] == 1 and s.stats["colgen_seconds"] < search.LNS_HOLD_AFTER
+    assert seen == [(search.DIVE_SHARE, False)] and s.stats["lns_held_for_dives"] == 0
+    assert s._hold_from is None
