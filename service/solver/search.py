@@ -707,9 +707,9 @@ class Search:
         """`_column_generation_and_dives`, the LNS workers held (`_lns_held`) once column generation has
         run `LNS_HOLD_AFTER` seconds, and through the dives when it took that long. A long column generation
         means a large LP, whose dive's roster the LNS then improves instead of its own; on two cores the LNS
-        meanwhile only slows both down (Curtois Instance13: column generation 152-195 s beside the LNS, 90-97 s
+        meanwhile only slows both down (Curtois Instance13: column generation 152-195 s beside the LNS, 90-107 s
         alone; the incumbent after the dive 1736-2161 with the LNS beside it, 1777-2055 without, and the LNS
-        has it ~125 s sooner). Instances whose column generation is shorter (Curtois 1-12, 14, 16, 17) keep
+        has it ~120 s sooner). Instances whose column generation is shorter (Curtois 1-12, 14, 16, 17) keep
         the LNS running throughout."""
         self._hold_from = time.monotonic() + LNS_HOLD_AFTER
         try:
