@@ -30,7 +30,7 @@ from service.solver.search import Search  # noqa: E402
 from tests.solver.curtois.evaluator import evaluate_output, instance_path  # noqa: E402
 
 
-KINDS = {"days", "employees", "costly", "repair", "weekly"}  # `Search._neighbourhood`'s, but "reduced"
+KINDS = {"days", "employees", "costly", "repair", "weekly", "slack"}  # `Search._neighbourhood`'s, but "reduced"
 
 
 def roster_of(problem, document: dict) -> dict:

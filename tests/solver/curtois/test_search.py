@@ -150,6 +150,50 @@ def test_the_weekly_neighbourhood_frees_the_same_days_of_every_week(n):
             assert free == {k for e in emps for k in s.by_emp[e] if s.x_items[k][2] in day_set}
 
 
+def test_the_slack_neighbourhood_frees_a_shortfall_day_and_the_employees_with_minutes_to_spare():
+    import random
+    from collections import Counter, defaultdict
+    from pathlib import Path
+
+    from ortools.sat.python import cp_model
+
+    p = load_document(instance_path(5).read_text())
+    ctx = build(p)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.stop_after_first_solution = True  # a poor roster, with cover shortfalls
+    assert solver.solve(ctx.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    values = list(solver.response_proto.solution)
+    s = search.Search(ctx, time_limit=10)
+    assert "slack" in s.kinds and len(s.minute_caps) == len(p.employees)
+    short_days = {t.day for t in ctx.terms if t.rule == "coverShortfall" and values[t.var.index]}
+    assert short_days
+    used = defaultdict(int)
+    for k, (vi, e, _) in enumerate(s.x_items):
+        used[e] += values[vi] * p.shift_types[p.covers[s.x_cover[k]].shift].duration_minutes
+    # caps under which one employee alone has minutes to spare (a long shift's worth)
+    keen = 9
+    s.minute_caps = {e: used[e] + (720 if e == keen else 0) for e in s.employees}
+    rng = random.Random(2)
+    counts = Counter()
+    for _ in range(30):
+        free = s._slack(0.2, values, rng)
+        whole_days = {d for d in range(p.num_days) if set(s.by_day[d]) <= free}
+        assert whole_days & short_days  # everybody on the shortfall's day
+        whole = {e for e in s.employees if set(s.by_emp[e]) <= free}
+        assert 2 <= len(whole) < len(s.employees)
+        counts.update(whole)
+    assert counts[keen] == 30  # first after the one who could take the shift (of 16, three are freed)
+    assert max(n for e, n in counts.items() if e != keen) < 30
+    # half of the LNS steps draw it; a list of kinds without it never does
+    draws = Counter(s._draw_kind(s.kinds, rng) for _ in range(2000))
+    assert 900 < draws["slack"] < 1100 and set(draws) == set(s.kinds)
+    assert "slack" not in {s._draw_kind([k for k in s.kinds if k != "slack"], rng) for _ in range(200)}
+    # NGRS inputs have no horizon-wide minutes maximum: no "slack" kind
+    ngrs = Path(__file__).resolve().parents[3] / "examples" / "ngrs_020.json"
+    assert "slack" not in search.Search(build(load_document(ngrs.read_text())), time_limit=1).kinds
+
+
 def _first_and_best_rosters(n: int):
     """(context, a first roster, a much better roster) of Curtois instance `n`, each (values, objective)."""
     ctx = build(load_document(instance_path(n).read_text()))
