@@ -185,10 +185,16 @@ def test_the_slack_neighbourhood_frees_a_shortfall_day_and_the_employees_with_mi
         counts.update(whole)
     assert counts[keen] == 30  # first after the one who could take the shift (of 16, three are freed)
     assert max(n for e, n in counts.items() if e != keen) < 30
-    # half of the LNS steps draw it; a list of kinds without it never does
+    # drawn half the time while the incumbent stalls (less than 1 % gained in the last 60 s), else never
+    s.history = [(s.elapsed() - 100, 1000.0), (s.elapsed() - 50, 995.0)]
+    assert s._stalled()
     draws = Counter(s._draw_kind(s.kinds, rng) for _ in range(2000))
     assert 900 < draws["slack"] < 1100 and set(draws) == set(s.kinds)
     assert "slack" not in {s._draw_kind([k for k in s.kinds if k != "slack"], rng) for _ in range(200)}
+    s.history.append((s.elapsed() - 10, 980.0))
+    assert not s._stalled() and "slack" not in {s._draw_kind(s.kinds, rng) for _ in range(200)}
+    s.history = [(s.elapsed() - 30, 1000.0)]  # an incumbent younger than the window is not stalled
+    assert not s._stalled()
     # NGRS inputs have no horizon-wide minutes maximum: no "slack" kind
     ngrs = Path(__file__).resolve().parents[3] / "examples" / "ngrs_020.json"
     assert "slack" not in search.Search(build(load_document(ngrs.read_text())), time_limit=1).kinds
