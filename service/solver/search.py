@@ -6,8 +6,9 @@
    variables (a window of days for all or some employees, a group of employees over all or part of
    the horizon, a window around the costliest days, or a shortfall's day with the employees who have
    minutes to spare), fix every other `x[e, c]` to the incumbent by tightening its domain in a
-   private copy of the model, hint the incumbent, and re-solve for a short time. Better (or equal, for plateau moves) rosters replace the incumbent. Neighbourhood sizes adapt:
-   grown when sub-problems are solved to optimality, shrunk when they time out. With two or more
+   private copy of the model, hint the incumbent, and re-solve for a short time. Better (or equal,
+   for plateau moves) rosters replace the incumbent. Neighbourhood sizes adapt: grown when
+   sub-problems are solved to optimality, shrunk when they time out. With two or more
    workers the LNS runs that many single-worker threads, each on its own model copy, so two cores
    explore two neighbourhoods at once instead of racing on one. Long horizons (from
    DECOMPOSE_FROM_DAYS days), where the whole model is large and slow to solve at all, get their
