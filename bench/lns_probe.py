@@ -3,6 +3,7 @@
     .venv/bin/python bench/curtois.py 13 --time-limit 600 --save /tmp/rosters
     .venv/bin/python bench/lns_probe.py 13 /tmp/rosters/Instance13.json [--seconds 150] [--seeds 0,1,2]
         [--threads 2] [--kinds days,employees,costly,repair,weekly] [--size 0.15]
+    .venv/bin/python bench/lns_probe.py 13 /tmp/rosters/Instance13.json --kinds slack   # not in the default mix
 
 One row per seed: the roster's objective at the start and at the end (and the independent evaluator's,
 with its hard-rule check), the time of the last improvement, the cost by rule at the end, and for each

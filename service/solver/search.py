@@ -4,10 +4,10 @@
    global lower bound; small instances end here, proven optimal.
 2. **Large neighbourhood search** for the rest: repeatedly free a neighbourhood of assignment
    variables (a window of days for all or some employees, a group of employees over all or part of
-   the horizon, a window around the costliest days, or a shortfall's day with the employees who have
-   minutes to spare), fix every other `x[e, c]` to the incumbent by tightening its domain in a
-   private copy of the model, hint the incumbent, and re-solve for a short time. Better (or equal,
-   for plateau moves) rosters replace the incumbent. Neighbourhood sizes adapt: grown when
+   the horizon, or a window around the costliest days; on request, a shortfall's day with the
+   employees who have minutes to spare), fix every other `x[e, c]` to the incumbent by tightening
+   its domain in a private copy of the model, hint the incumbent, and re-solve for a short time.
+   Better (or equal, for plateau moves) rosters replace the incumbent. Neighbourhood sizes adapt: grown when
    sub-problems are solved to optimality, shrunk when they time out. With two or more
    workers the LNS runs that many single-worker threads, each on its own model copy, so two cores
    explore two neighbourhoods at once instead of racing on one. Long horizons (from
@@ -102,10 +102,8 @@ class Search:
         self.keep_hint = False  # a decomposition roster is hinted on the LNS thread's model
         self.full_in_lns = full_in_lns
         self.kinds = list(kinds) if kinds else ["days", "employees", "costly", "repair", "weekly"]
-        # {employee: most minutes} of a hard `totalMinutes` rule: the "slack" kind (`_slack`) needs it
+        # {employee: most minutes} of a hard `totalMinutes` rule, for the "slack" kind (`_slack`)
         self.minute_caps = _minute_caps(ctx.problem)
-        if not kinds and self.minute_caps:
-            self.kinds.append("slack")
         self.sub_params = {"symmetry_level": 0, "linearization_level": 2} if sub_params is None else sub_params
         self.sub_time_opt = sub_time
         self.t0 = time.monotonic() if start is None else start  # time_limit counts from here
@@ -119,7 +117,6 @@ class Search:
         self.bound: float | None = None
         self.first: float | None = None
         self.best_time: float | None = None
-        self.history: list[tuple[float, float]] = []  # (elapsed seconds, objective) of every incumbent
         self.solutions = 0
         self.stats = defaultdict(int)
         self._cg = None  # column generation, once its LP has converged (`_pool_rounds`)
@@ -191,7 +188,6 @@ class Search:
             if self.first is None:
                 self.first = now
             self.best_time = now
-            self.history.append((now, objective))
             self.stats[f"improve_{source}"] += 1
             report = self.report
             if self.bound is None and all(t.weight >= 0 for t in self.ctx.terms):
@@ -405,7 +401,13 @@ class Search:
         freed are: a few (up to three) of those eligible who are off that day but work the day before
         or after (on a weekend, the ones who work its other day), then employees drawn in proportion to
         the minutes they have to spare, over the whole horizon (a window on long ones), and everybody
-        on the day itself."""
+        on the day itself.
+
+        Only drawn when asked for (`kinds`, `bench/lns_probe.py --kinds`). LNS with it alone took an
+        Instance13 roster from 13 shortfalls to 11 in 4 runs of 4, and two stuck 600 s rosters (1483,
+        12 shortfalls) to 1385 (11) and 1479 in 150 s. In the default mix it did not pay: drawn half
+        the time, Instance8 and 12 missed their 60 s targets (1315, 4150); drawn half the time once
+        the incumbent stalls, 2 of 4 Instance13 runs ended at 12 shortfalls (docs/benchmarks.md)."""
         p = self.ctx.problem
         short = [t for t in self._paid_terms(values) if t.rule == "coverShortfall" and t.detail in self.cover_index]
         if not short:
@@ -537,7 +539,7 @@ class Search:
             sub_limit = min(self.remaining(), self.sub_time)
             if sub_limit <= 0.05:
                 break
-            kind = self._draw_kind(kinds, rng)
+            kind = rng.choice(kinds + ["reduced"] if self._duals is not None else kinds)
             size = sizes.setdefault(kind, 0.15)
             free = self._neighbourhood(size, kind, base, rng)
             fixed_idx = []
@@ -596,32 +598,6 @@ class Search:
                 sizes[kind] = min(1.0, sizes[kind] * 1.15)
             elif status in (cp_model.FEASIBLE, cp_model.UNKNOWN):
                 sizes[kind] = max(0.005, sizes[kind] * 0.85)
-
-    def _stalled(self) -> bool:
-        """The incumbent gained less than `SLACK_STALL_GAIN` of its value over the last
-        `SLACK_STALL_SECONDS` (and has been there that long)."""
-        with self.lock:
-            history = self.history
-            if not history:
-                return False
-            now = self.elapsed()
-            then = now - SLACK_STALL_SECONDS
-            if history[0][0] > then:
-                return False
-            before = next(obj for t, obj in reversed(history) if t <= then)
-            return before - history[-1][1] < SLACK_STALL_GAIN * abs(history[-1][1])
-
-    def _draw_kind(self, kinds: list[str], rng: random.Random) -> str:
-        """The next step's neighbourhood kind: one of `kinds` but "slack", or "reduced" once the LP has
-        converged; while the incumbent stalls (`_stalled`), "slack" half the time when it is in `kinds`.
-        From an Instance13 roster with 13 cover shortfalls, LNS on 2 threads reached 11 shortfalls in
-        60 s with "slack" alone in 3 seeds of 3, and with the other kinds alone in none of 2; in 150 s,
-        with "slack" half the time, in 1 of 1. Drawn half the time from the start, it cost Instance12
-        at 60 s 4150 against 4041-4050."""
-        if "slack" in kinds and rng.random() < SLACK_SHARE and self._stalled():
-            return "slack"
-        others = [k for k in kinds if k != "slack"] or kinds
-        return rng.choice(others + ["reduced"] if self._duals is not None else others)
 
     def _lns_held(self) -> bool:
         hold = self._hold_from
@@ -1244,9 +1220,6 @@ BRANCH_AND_PRICE = True  # after the dives, while the incumbent is within BRANCH
 BRANCH_GAP = 0.01
 BRANCH_SHARE = 0.6  # of the time left, at most, for branch-and-price ...
 BRANCH_MAX_SECONDS = 30.0  # ... and no longer: its trees grow with the staff (Curtois Instance12: no roster in 40 s)
-SLACK_SHARE = 0.5  # of LNS steps, drawn from the "slack" kind while the incumbent stalls (`_draw_kind`) ...
-SLACK_STALL_SECONDS = 60.0  # ... i.e. gained less than SLACK_STALL_GAIN of its value in this long (`_stalled`)
-SLACK_STALL_GAIN = 0.01
 TRACK_STALL = 80  # LNS steps in a row (all workers') without gain before the track is dropped (`_follow`)
 DIVE_MIN_GAP = 0.005  # no (further) dive once the incumbent is this close to the bound (relative)
 RESTRICT_GAP = 0.001  # the pool goes to CP-SAT inside the whole model when the incumbent - 1 is this close
