@@ -404,10 +404,11 @@ class Search:
         on the day itself.
 
         Only drawn when asked for (`kinds`, `bench/lns_probe.py --kinds`). LNS with it alone took an
-        Instance13 roster from 13 shortfalls to 11 in 4 runs of 4, and two stuck 600 s rosters (1483,
-        12 shortfalls) to 1385 (11) and 1479 in 150 s. In the default mix it did not pay: drawn half
-        the time, Instance8 and 12 missed their 60 s targets (1315, 4150); drawn half the time once
-        the incumbent stalls, 2 of 4 Instance13 runs ended at 12 shortfalls (docs/benchmarks.md)."""
+        Instance13 roster from 13 shortfalls to 11 in 4 runs of 4; from three stuck 600 s rosters
+        (1483, 1483, 1492; 12 shortfalls), 150 s of it gave 1385 (11), 1479 and 1480. In the default
+        mix it did not pay: drawn half the time, Instance8 and 12 missed their 60 s targets (1315,
+        4150); drawn half the time once the incumbent stalls, 2 of 4 Instance13 runs ended at 12
+        shortfalls (docs/benchmarks.md)."""
         p = self.ctx.problem
         short = [t for t in self._paid_terms(values) if t.rule == "coverShortfall" and t.detail in self.cover_index]
         if not short:
