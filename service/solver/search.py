@@ -104,6 +104,8 @@ class Search:
         self.kinds = list(kinds) if kinds else ["days", "employees", "costly", "repair", "weekly"]
         # {employee: most minutes} of a hard `totalMinutes` rule, for the "slack" kind (`_slack`)
         self.minute_caps = _minute_caps(ctx.problem)
+        # until this time (monotonic), LNS worker 0 draws only "slack" (`_start_slack_phase`)
+        self._slack_until: float | None = None
         self.sub_params = {"symmetry_level": 0, "linearization_level": 2} if sub_params is None else sub_params
         self.sub_time_opt = sub_time
         self.t0 = time.monotonic() if start is None else start  # time_limit counts from here
@@ -403,7 +405,8 @@ class Search:
         the minutes they have to spare, over the whole horizon (a window on long ones), and everybody
         on the day itself.
 
-        Only drawn when asked for (`kinds`, `bench/lns_probe.py --kinds`). LNS with it alone took an
+        Not in the default mix: drawn when asked for (`kinds`, `bench/lns_probe.py --kinds`) and by LNS
+        worker 0 in the slack phase after the dives (`_start_slack_phase`). LNS with it alone took an
         Instance13 roster from 13 shortfalls to 11 in 4 runs of 4; from three stuck 600 s rosters
         (1483, 1483, 1492; 12 shortfalls), 150 s of it gave 1385 (11), 1479 and 1480. In the default
         mix it did not pay: drawn half the time, Instance8 and 12 missed their 60 s targets (1315,
@@ -540,7 +543,10 @@ class Search:
             sub_limit = min(self.remaining(), self.sub_time)
             if sub_limit <= 0.05:
                 break
-            kind = rng.choice(kinds + ["reduced"] if self._duals is not None else kinds)
+            if wid == 0 and self._slack_until is not None and time.monotonic() < self._slack_until:
+                kind = "slack"
+            else:
+                kind = rng.choice(kinds + ["reduced"] if self._duals is not None else kinds)
             size = sizes.setdefault(kind, 0.15)
             free = self._neighbourhood(size, kind, base, rng)
             fixed_idx = []
@@ -811,6 +817,7 @@ class Search:
             if not held:
                 self._hold_from = None
             self._dives(cg, share=HELD_DIVE_SHARE if held else DIVE_SHARE)
+            self._start_slack_phase()
         self._hold_from = None
         if self._check_proven() or self.should_stop() or not res.converged:
             return True
@@ -1010,6 +1017,25 @@ class Search:
                 break
         self.stats["dive_seconds"] = round(time.monotonic() - t0, 1)
         self.stats["dive_master_rebuilt"] = cg.master_rebuilds
+
+    def _start_slack_phase(self) -> None:
+        """After the dives, when the covers ask for more minutes than the staff may work (hard
+        `totalMinutes` maxima) and at least `SLACK_PHASE_MIN_LEFT` s are left: LNS worker 0 draws only
+        "slack" (`_slack`) for `SLACK_PHASE_SHARE` of the time left; the other worker keeps the mix.
+        On Curtois Instance13 the runs that missed settled on 12 cover shortfalls where the hits have 11,
+        and the kind removes such shortfalls only over many steps in a row: from a 13-shortfall roster,
+        alone, 11 in 60 s in 3 runs of 3 where the mix stayed at 12 and 13; drawn half the time after a
+        60 s stall (about 500 s into the run), it came too late (2 of 4 runs at 12). Gated so: Curtois 1-12
+        at 60 s have too little time left, 14-19 spare minutes (demand 90-96 % of the maxima), NGRS
+        inputs no minutes maxima."""
+        if not self.minute_caps or self.remaining() < SLACK_PHASE_MIN_LEFT or self.should_stop():
+            return
+        p = self.ctx.problem
+        demand = sum(c.required * p.shift_types[c.shift].duration_minutes for c in p.covers)
+        if demand < sum(self.minute_caps.values()):
+            return
+        self._slack_until = time.monotonic() + SLACK_PHASE_SHARE * self.remaining()
+        self.stats["slack_phase_seconds"] = round(SLACK_PHASE_SHARE * self.remaining(), 1)
 
     def _lp_far_below_incumbent(self, lp_value: float | None) -> bool:
         """An LP that has not converged still guides a dive when it lies at least `UNCONVERGED_DIVE_GAP`
@@ -1230,6 +1256,8 @@ FULL_AFTER_COLGEN_SHARE = 0.1  # of the time left after column generation (at le
 FULL_AFTER_COLGEN_MIN = 2.0
 LNS_HOLD_AFTER = 30.0  # s of column generation before the LNS workers wait for it and its dives
 HELD_DIVE_SHARE = 0.35  # of the time left, at most, for the dives while the LNS waits (both cores theirs)
+SLACK_PHASE_MIN_LEFT = 120.0  # s left after the dives for LNS worker 0 to draw only "slack" ...
+SLACK_PHASE_SHARE = 0.5  # ... for this share of them (`_start_slack_phase`)
 RESUME_MIN_SECONDS = 0.5  # a one-thread solve that returned early resumes when this much time is left
 
 

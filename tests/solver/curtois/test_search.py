@@ -195,6 +195,44 @@ def test_the_slack_neighbourhood_frees_a_shortfall_day_and_the_employees_with_mi
     assert search.Search(build(load_document(ngrs.read_text())), time_limit=1).minute_caps == {}
 
 
+@pytest.mark.parametrize("n,time_limit,phase", [(5, 600, True), (5, 60, False), (1, 600, False)])
+def test_the_slack_phase_comes_only_where_the_covers_ask_for_more_minutes_than_the_staff_may_work(
+        n, time_limit, phase):
+    # Instance5's covers ask for exactly its staff's most minutes, Instance1's for 98.6 % of them; 60 s
+    # leaves less than `SLACK_PHASE_MIN_LEFT`
+    s = search.Search(build(load_document(instance_path(n).read_text())), time_limit=time_limit)
+    s._start_slack_phase()
+    assert (s._slack_until is not None) is phase
+    if phase:
+        left = s._slack_until - s.t0
+        assert search.SLACK_PHASE_SHARE * time_limit - 5 <= left <= search.SLACK_PHASE_SHARE * time_limit + 1
+
+
+def test_during_the_slack_phase_worker_0_draws_only_slack_and_the_other_keeps_the_mix():
+    from ortools.sat.python import cp_model
+
+    ctx = build(load_document(instance_path(5).read_text()))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.stop_after_first_solution = True
+    assert solver.solve(ctx.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    roster = {key: 1 for key, var in ctx.x.items() if solver.value(var)}
+
+    def steps(threads: int, phase: float) -> tuple[int, int]:
+        s = search.Search(ctx, time_limit=3, workers=threads, sub_time=0.3)
+        s._slack_until = s.t0 + phase
+        s.improve(roster, threads=threads)
+        assert "slack" not in s.kinds
+        return s.stats["lns_slack"], sum(s.stats[f"lns_{k}"] for k in s.kinds + ["reduced"])
+
+    slack, mix = steps(1, 60.0)  # worker 0 alone, the phase all along
+    assert slack >= 2 and mix == 0
+    slack, mix = steps(2, 60.0)  # worker 1 keeps the mix
+    assert slack >= 2 and mix >= 2
+    slack, mix = steps(1, 1.0)  # the mix again once the phase is over
+    assert slack >= 1 and mix >= 2
+
+
 def _first_and_best_rosters(n: int):
     """(context, a first roster, a much better roster) of Curtois instance `n`, each (values, objective)."""
     ctx = build(load_document(instance_path(n).read_text()))
