@@ -158,7 +158,7 @@ class BranchAndPrice:
                 return None
             # GLOP, warm-started after many bound changes, now and then ends ABNORMAL even from scratch
             # (Curtois Instance7, once in ~500 nodes): the same LP in a fresh master solves
-            solved = cg._solve_fixed()
+            solved = cg._solve_master()
             m = cg.master
             if solved is None:
                 return None

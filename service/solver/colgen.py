@@ -386,7 +386,7 @@ class ColumnGeneration:
         self.infeasible_employee: int | None = None
         self.solves = 0
         self.best_round: _Round | None = None  # the complete pricing round of the best Lagrangian bound
-        self.master_rebuilds = 0  # fixed masters solved afresh (`_solve_fixed`)
+        self.master_rebuilds = 0  # masters solved afresh in a fresh model (`_solve_master`)
 
     def _pricer(self, e: int) -> _Pricer:
         pr = self.pricers.get(e)
@@ -444,7 +444,7 @@ class ColumnGeneration:
         # of 50), and the DP is exact unless its best path breaks a maximum it had no room to track.
         fast = True
         while not self.should_stop() and time.monotonic() < deadline:
-            solved = self.master.solve()
+            solved = self._solve_master()
             if solved is None:
                 break
             self.lp_value, pi, mu = solved
@@ -515,7 +515,7 @@ class ColumnGeneration:
 
     def integral_roster(self) -> dict[tuple[int, int], int] | None:
         """The LP solution as a roster when every employee has one column of weight 1, else None."""
-        if self.master.solve() is None:  # (columns may have come in since the last solve)
+        if self._solve_master() is None:  # (columns may have come in since the last solve)
             return None
         out: dict[tuple[int, int], int] = {}
         for e in range(len(self.p.employees)):
@@ -551,7 +551,7 @@ class ColumnGeneration:
             while E - len(fixed) > complete_at:
                 if self.should_stop():
                     return None
-                solved = self._solve_fixed()
+                solved = self._solve_master()
                 if solved is None:
                     return None
                 if upper is not None and solved[0] >= upper - 1e-6:
@@ -592,7 +592,7 @@ class ColumnGeneration:
                 # each starts on their heaviest LP schedule (their own rules hold, and the problem is
                 # separable, so that is a roster): the group solve improves on it or, finding nothing
                 # better in the time left, keeps it (a first group roster from nothing could take longer)
-                if self._solve_fixed() is None:
+                if self._solve_master() is None:
                     return None
                 start.update((e, self.master.heaviest(e)[1]) for e in free)
             gs = GroupSolver(self.p, register=self.register, seed=self.seed)
@@ -654,11 +654,13 @@ class ColumnGeneration:
                     filled[ci] += 1
         return {(e, ci): 1 for e, cis in sched.items() for ci in cis}
 
-    def _solve_fixed(self) -> tuple[float, list[float], list[float]] | None:
-        """Solve the master after fixes; when GLOP fails on it even from scratch, the same LP in a fresh
-        model (`_Master.copy`). Branch-and-price has met such failures (Curtois Instance7, about one in 500
+    def _solve_master(self) -> tuple[float, list[float], list[float]] | None:
+        """Solve the master; when GLOP fails on it even from scratch, the same LP in a fresh model
+        (`_Master.copy`). Branch-and-price has met such failures (Curtois Instance7, about one in 500
         nodes); the dive gave up on them, most likely what left a first dive on Instance12 without a roster
-        after 5 s (that run ended at 4116, 1.9 % off; four others at 4046-4055)."""
+        after 5 s (that run ended at 4116, 1.9 % off; four others at 4046-4055). Column generation itself
+        stopped on one: Curtois Instance15 after 5 iterations (12 s), its LP unconverged, so no dive, and
+        the run ended at 4076, 6.5 % off (3847 with the LP converged); the fresh model solved it."""
         solved = self.master.solve()
         if solved is None:
             self.master_rebuilds += 1
@@ -670,8 +672,8 @@ class ColumnGeneration:
     def _in_dive_master(self) -> Iterator[_Master | None]:
         """`_dive_master` as the master for the block (None, and nothing swapped, when the LP does not
         solve); after it, what was priced there joins the full master, which nothing fixed."""
-        full = self.master
         small = self._dive_master()
+        full = self.master  # (after it: a copy, if `_solve_master` rebuilt the master there)
         if small is None:
             yield None
             return
@@ -679,7 +681,7 @@ class ColumnGeneration:
         try:
             yield small
         finally:
-            small, self.master = self.master, full  # (a copy, if `_solve_fixed` rebuilt it)
+            small, self.master = self.master, full  # (a copy, if `_solve_master` rebuilt it)
             for e, cols in small.columns.items():
                 for col, (_, cost) in cols.items():
                     full.add(e, col, cost)
@@ -688,7 +690,7 @@ class ColumnGeneration:
         """A master over the columns the LP uses and each employee's `DIVE_COLUMNS` of least reduced
         cost: the same LP optimum, and far quicker re-solves once the dive fixes columns (GLOP starts
         those afresh: Curtois Instance12, 8,412 columns, ~1 s each)."""
-        solved = self.master.solve()
+        solved = self._solve_master()
         if solved is None:
             return None
         _, pi, mu = solved
@@ -704,7 +706,7 @@ class ColumnGeneration:
         for _ in range(rounds):
             if not free or self.should_stop() or time.monotonic() >= deadline:
                 return
-            solved = self._solve_fixed()
+            solved = self._solve_master()
             if solved is None or not self._price_round(free, solved[1], solved[2], deadline, exact=False).added:
                 return
 

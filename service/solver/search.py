@@ -1025,9 +1025,10 @@ class Search:
         On Curtois Instance13 the runs that missed settled on 12 cover shortfalls where the hits have 11,
         and the kind removes such shortfalls only over many steps in a row: from a 13-shortfall roster,
         alone, 11 in 60 s in 3 runs of 3 where the mix stayed at 12 and 13; drawn half the time after a
-        60 s stall (about 500 s into the run), it came too late (2 of 4 runs at 12). Gated so: Curtois 1-12
-        at 60 s have too little time left, 14-19 spare minutes (demand 90-96 % of the maxima), NGRS
-        inputs no minutes maxima."""
+        60 s stall (about 500 s into the run), it came too late (2 of 4 runs at 12). With this phase,
+        eight 600 s runs all ended at 11 shortfalls, seven within 5 % of the optimum (docs/benchmarks.md).
+        Gated so: Curtois 1-12 at 60 s have too little time left, 14-19 spare minutes (demand 90-96 % of
+        the maxima), NGRS inputs no minutes maxima."""
         if not self.minute_caps or self.remaining() < SLACK_PHASE_MIN_LEFT or self.should_stop():
             return
         p = self.ctx.problem

@@ -336,6 +336,19 @@ def test_a_fixed_master_copied_afresh_solves_to_the_same_lp():
 
 @curtois
 @pytest.mark.slow
+def test_column_generation_goes_on_when_glop_fails_on_its_master():
+    # with this seed, GLOP ends ABNORMAL on Instance15's master at the third iteration, warm-started and
+    # from scratch alike; column generation stopped there (LP 16,307, no dive) until the master was
+    # solved in a fresh model (`_solve_master`)
+    cg = ColumnGeneration(load_document(instance_path(15).read_text()), seed=0, threads=2)
+    t = time.monotonic()
+    res = cg.run(deadline=t + 25)
+    assert cg.master_rebuilds >= 1
+    assert res.iterations >= 6  # (3 when it stopped)
+
+
+@curtois
+@pytest.mark.slow
 def test_pricing_on_two_threads_generates_what_one_thread_does():
     # the columns join the master in employee order whichever thread priced them, so the whole run,
     # round by round, is the sequential one
