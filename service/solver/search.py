@@ -4,8 +4,8 @@
    global lower bound; small instances end here, proven optimal.
 2. **Large neighbourhood search** for the rest: repeatedly free a neighbourhood of assignment
    variables (a window of days for all or some employees, a group of employees over all or part of
-   the horizon, or a window around the costliest days; on request, a shortfall's day with the
-   employees who have minutes to spare), fix every other `x[e, c]` to the incumbent by tightening
+   the horizon, or a window around the costliest days; on request and in the slack phase after the
+   dives, a shortfall's day with the employees who have minutes to spare), fix every other `x[e, c]` to the incumbent by tightening
    its domain in a private copy of the model, hint the incumbent, and re-solve for a short time.
    Better (or equal, for plateau moves) rosters replace the incumbent. Neighbourhood sizes adapt: grown when
    sub-problems are solved to optimality, shrunk when they time out. With two or more
@@ -1035,8 +1035,9 @@ class Search:
         demand = sum(c.required * p.shift_types[c.shift].duration_minutes for c in p.covers)
         if demand < sum(self.minute_caps.values()):
             return
-        self._slack_until = time.monotonic() + SLACK_PHASE_SHARE * self.remaining()
-        self.stats["slack_phase_seconds"] = round(SLACK_PHASE_SHARE * self.remaining(), 1)
+        seconds = SLACK_PHASE_SHARE * self.remaining()
+        self._slack_until = time.monotonic() + seconds
+        self.stats["slack_phase_seconds"] = round(seconds, 1)
 
     def _lp_far_below_incumbent(self, lp_value: float | None) -> bool:
         """An LP that has not converged still guides a dive when it lies at least `UNCONVERGED_DIVE_GAP`
