@@ -11,7 +11,7 @@ import pytest
 from ortools.linear_solver import pywraplp
 
 from service.solver import search
-from service.solver.colgen import _FROM_SCRATCH, ColumnGeneration, _clause_rules
+from service.solver.colgen import _FROM_SCRATCH, ColumnGeneration, _clause_rules, _Master
 from service.solver.engine import Solution, solve_problem
 from service.solver.formats import load_document
 from service.solver.formats.curtois import parse_curtois
@@ -335,16 +335,26 @@ def test_a_fixed_master_copied_afresh_solves_to_the_same_lp():
 
 
 @curtois
-@pytest.mark.slow
-def test_column_generation_goes_on_when_glop_fails_on_its_master():
-    # with this seed, GLOP ends ABNORMAL on Instance15's master at the third iteration, warm-started and
-    # from scratch alike; column generation stopped there (LP 16,307, no dive) until the master was
-    # solved in a fresh model (`_solve_master`)
-    cg = ColumnGeneration(load_document(instance_path(15).read_text()), seed=0, threads=2)
-    t = time.monotonic()
-    res = cg.run(deadline=t + 25)
-    assert cg.master_rebuilds >= 1
-    assert res.iterations >= 6  # (3 when it stopped)
+def test_column_generation_goes_on_when_glop_fails_on_its_master(monkeypatch):
+    # GLOP now and then ends ABNORMAL on a master, warm-started and from scratch alike: Curtois Instance15
+    # with some seeds, at its third to fifth iteration, where column generation stopped (LP 16,307, no dive)
+    # until the master was solved in a fresh model (`_solve_master`). Which masters GLOP fails on depends on
+    # the columns the timed pricing found (a run with seed 0 failed in one CI run and not in the next), so
+    # the failure is injected: this run's master fails at its third solve; its copy is solved by GLOP
+    cg = ColumnGeneration(load_document(instance_path(8).read_text()), seed=0)
+    failing, real, calls = cg.master, _Master.solve, []
+
+    def solve(master: _Master):
+        if master is failing:
+            calls.append(1)
+            if len(calls) == 3:
+                return None  # as `_Master.solve` does when GLOP ends ABNORMAL twice
+        return real(master)
+
+    monkeypatch.setattr(_Master, "solve", solve)
+    res = cg.run(deadline=time.monotonic() + 60)
+    assert len(calls) == 3 and cg.master is not failing and cg.master_rebuilds == 1
+    assert res.converged and res.iterations > 3 and res.lower_bound == 1297  # Instance8's LP bound
 
 
 @curtois
