@@ -1058,22 +1058,18 @@ class Search:
 
     def _column_generation_then_lns(self) -> int:
         """The full-solve thread's schedule when column generation applies: column generation, a short
-        full solve (it proves small instances whose LP bound has a gap, Curtois Instance1 in 0.3 s) unless
-        the incumbent lies far above a converged LP's bound (`_far_from_lp_bound`), then a second LNS
-        thread for the rest of the time: on these models the LP bound settles optimality far better than
-        the full solve, which then mostly just runs its own search."""
+        full solve (it proves small instances whose LP bound has a gap, Curtois Instance1 in 0.3 s),
+        then a second LNS thread for the rest of the time: on these models the LP bound settles
+        optimality far better than the full solve, which then mostly just runs its own search."""
         if not self._column_generation():
             # some employee has no schedule of their own: the full solve proves the problem infeasible
             return self._full_solve(self.remaining(), workers=self.workers - 1)
         if self.proven or self.should_stop():
             return cp_model.OPTIMAL if self.proven else cp_model.UNKNOWN
-        if self._far_from_lp_bound():
-            self.stats["full_slice_skipped"] = 1
-        else:
-            slice_ = min(self.remaining(), max(FULL_AFTER_COLGEN_SHARE * self.remaining(), FULL_AFTER_COLGEN_MIN))
-            status = self._full_solve(slice_, workers=self.workers - 1)
-            if status in (cp_model.OPTIMAL, cp_model.INFEASIBLE, cp_model.MODEL_INVALID) or self.should_stop():
-                return status
+        slice_ = min(self.remaining(), max(FULL_AFTER_COLGEN_SHARE * self.remaining(), FULL_AFTER_COLGEN_MIN))
+        status = self._full_solve(slice_, workers=self.workers - 1)
+        if status in (cp_model.OPTIMAL, cp_model.INFEASIBLE, cp_model.MODEL_INVALID) or self.should_stop():
+            return status
         while self.values is None and not self.should_stop():
             time.sleep(0.05)  # the other LNS thread is still looking for a first roster
         self._pool_rounds()  # once more, should the incumbent have improved meanwhile
@@ -1081,17 +1077,6 @@ class Search:
             return cp_model.OPTIMAL if self.proven else cp_model.UNKNOWN
         self._lns_worker(1, self.ctx.model.clone(), {k: 0.15 for k in self.kinds})
         return cp_model.FEASIBLE if self.values is not None else cp_model.UNKNOWN
-
-    def _far_from_lp_bound(self) -> bool:
-        """The incumbent lies more than `FULL_AFTER_COLGEN_MAX_GAP` (relative) above the bound, and that
-        bound is a converged LP's (`_cg`). There the full-solve slice finds nothing and idles the LNS's second
-        thread at its most productive: Curtois Instance13 after its dive went from 1901 to 1898 in the
-        29 s slice (worker 0 alone, on "slack"), then to 1511 in the 20 s after it, once worker 1 drew the mix.
-        An unconverged LP's bound, or CP-SAT's, says nothing about how far the incumbent is from the optimum
-        (Curtois Instance15 with column generation stopped after 5 iterations: CP-SAT's bound 132)."""
-        with self.lock:
-            return (self._cg is not None and self.objective is not None and self.bound is not None
-                    and self.objective - self.bound > FULL_AFTER_COLGEN_MAX_GAP * abs(self.bound))
 
     def _check_proven(self) -> bool:
         """True (and every sub-solve stopped) once the incumbent's objective meets the best bound."""
@@ -1271,7 +1256,6 @@ RESTRICT_GAP = 0.001  # the pool goes to CP-SAT inside the whole model when the 
 RESTRICT_SHARE = 0.6  # of the time left, at most, for that solve
 FULL_AFTER_COLGEN_SHARE = 0.1  # of the time left after column generation (at least FULL_AFTER_COLGEN_MIN s)
 FULL_AFTER_COLGEN_MIN = 2.0
-FULL_AFTER_COLGEN_MAX_GAP = 0.1  # ... and none while the incumbent is further above a converged LP's bound
 LNS_HOLD_AFTER = 30.0  # s of column generation before the LNS workers wait for it and its dives
 HELD_DIVE_SHARE = 0.35  # of the time left, at most, for the dives while the LNS waits (both cores theirs)
 SLACK_PHASE_MIN_LEFT = 120.0  # s left after the dives for LNS worker 0 to draw only "slack" ...

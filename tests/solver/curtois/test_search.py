@@ -426,31 +426,3 @@ def test_a_short_column_generation_leaves_the_lns_running_through_its_dives(monk
     assert s.stats["colgen_converged"] == 1 and s.stats["colgen_seconds"] < search.LNS_HOLD_AFTER
     assert seen == [(search.DIVE_SHARE, False)] and s.stats["lns_held_for_dives"] == 0
     assert s._hold_from is None
-
-
-@pytest.mark.parametrize("objective,converged,skipped", [(1.5, True, 1), (1.05, True, 0), (1.5, False, 0)])
-def test_the_full_solve_slice_after_column_generation_is_skipped_only_far_above_a_converged_lp(
-        monkeypatch, objective, converged, skipped):
-    # Instance1 stands in; the fake column generation leaves a bound of 500 and an incumbent `objective`
-    # times that, from a converged LP (`_cg` set) or not (the bound could then be CP-SAT's)
-    from types import SimpleNamespace
-
-    ctx = build(load_document(instance_path(1).read_text()))
-    s = search.Search(ctx, time_limit=3, workers=2)
-    s.sub_time = 0.5  # (set by `_run_concurrent`, which calls `_column_generation_then_lns`)
-    slices: list[float] = []
-    real = s._full_solve
-    monkeypatch.setattr(s, "_full_solve", lambda limit, **kw: slices.append(limit) or real(limit, **kw))
-
-    def column_generation() -> bool:
-        s._full_solve(1.0, first_only=True)
-        s.objective, s.bound = 500 * objective, 500.0
-        s._cg = SimpleNamespace(best_round=SimpleNamespace(lagrangian=500.0)) if converged else None
-        return True
-
-    monkeypatch.setattr(s, "_column_generation", column_generation)
-    s._column_generation_then_lns()
-    assert s.stats["full_slice_skipped"] == skipped
-    assert len(slices) == 2 - skipped  # the first roster's solve, then the slice unless skipped
-    if skipped:  # the second LNS thread got the slice's time
-        assert sum(v for k, v in s.stats.items() if k.startswith("lns_")) >= 1
