@@ -156,9 +156,7 @@ class BranchAndPrice:
         while True:
             if cg.should_stop() or time.monotonic() >= deadline:
                 return None
-            # GLOP, warm-started after many bound changes, now and then ends ABNORMAL even from scratch
-            # (Curtois Instance7, once in ~500 nodes): the same LP in a fresh master solves
-            solved = cg._solve_master()
+            solved = cg._solve_master()  # (a fresh master when GLOP fails on this one)
             m = cg.master
             if solved is None:
                 return None

@@ -5,8 +5,9 @@
 2. **Large neighbourhood search** for the rest: repeatedly free a neighbourhood of assignment
    variables (a window of days for all or some employees, a group of employees over all or part of
    the horizon, or a window around the costliest days; on request and in the slack phase after the
-   dives, a shortfall's day with the employees who have minutes to spare), fix every other `x[e, c]` to the incumbent by tightening
-   its domain in a private copy of the model, hint the incumbent, and re-solve for a short time.
+   dives, a shortfall's day with the employees who have minutes to spare), fix every other `x[e, c]`
+   to the incumbent by tightening its domain in a private copy of the model, hint the incumbent, and
+   re-solve for a short time.
    Better (or equal, for plateau moves) rosters replace the incumbent. Neighbourhood sizes adapt: grown when
    sub-problems are solved to optimality, shrunk when they time out. With two or more
    workers the LNS runs that many single-worker threads, each on its own model copy, so two cores

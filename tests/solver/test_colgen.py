@@ -339,8 +339,8 @@ def test_column_generation_goes_on_when_glop_fails_on_its_master(monkeypatch):
     # GLOP now and then ends ABNORMAL on a master, warm-started and from scratch alike: Curtois Instance15
     # with some seeds, at its third to fifth iteration, where column generation stopped (LP 16,307, no dive)
     # until the master was solved in a fresh model (`_solve_master`). Which masters GLOP fails on depends on
-    # the columns the timed pricing found (a run with seed 0 failed in one CI run and not in the next), so
-    # the failure is injected: this run's master fails at its third solve; its copy is solved by GLOP
+    # the columns the timed pricing found (with seed 0 it failed in earlier runs, and in one CI run it did
+    # not), so the failure is injected: this run's master fails at its third solve; its copy is solved by GLOP
     cg = ColumnGeneration(load_document(instance_path(8).read_text()), seed=0)
     failing, real, calls = cg.master, _Master.solve, []
 
