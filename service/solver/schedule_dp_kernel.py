@@ -22,7 +22,7 @@ INF = np.inf
 @njit(cache=True, nogil=True)
 def forward(V, pred_state, pred_opt, reached, n_reached, dims, off_next, work_next, is_off, off_cost, inc_off,
             inc_work, opt_start, opt_cls, opt_units, opt_stride, opt_dim, opt_allowed, need,
-            opt_cost):  # pragma: no cover
+            opt_cost, togo, tau):  # pragma: no cover
     """Fill V[d + 1] from V[d] for every day d. V is days + 1 x states, flat over (run state r, class l
     of the last shift, weekends w, minute units m, tracked counts c as one mixed-radix index) of sizes
     `dims`; all INF when called, and INF after where no path reaches. reached[d][:n_reached[d]] lists
@@ -37,7 +37,9 @@ def forward(V, pred_state, pred_opt, reached, n_reached, dims, off_next, work_ne
     opt_stride[k] (0: none tracked) up by one below its size opt_dim[k]; only from classes l with
     opt_allowed[k, l]. -1 in off_next / work_next: no such edge. A state of day d, run state r and
     class l with fewer minute units than need[(d * R + r) * L + l] cannot reach the minimum and is
-    not entered."""
+    not entered. Nor is a state whose value plus togo[d][its state without the counts] (a lower bound
+    on the cost of the days left, `backward`) exceeds `tau`: every path of value at most `tau` keeps
+    all its states (tau INF: no such test)."""
     H = V.shape[0] - 1
     R, L, nW, nM, C = dims[0], dims[1], dims[2], dims[3], dims[4]
     sM = C
@@ -71,7 +73,7 @@ def forward(V, pred_state, pred_opt, reached, n_reached, dims, off_next, work_ne
             if ro >= 0 and m >= need[(nd + ro) * L]:
                 t = ro * sR + rest
                 nv = v + oc
-                if nv < dst[t]:
+                if nv < dst[t] and (tau == INF or nv + togo[d + 1, t // C] <= tau):
                     if dst[t] == INF:
                         out[n] = t
                         n += 1
@@ -96,7 +98,7 @@ def forward(V, pred_state, pred_opt, reached, n_reached, dims, off_next, work_ne
                     c2 = c + st
                 t = rw * sR + opt_cls[k] * sL + w2 * sW + m2 * sM + c2
                 nv = v + opt_cost[k]
-                if nv < dst[t]:
+                if nv < dst[t] and (tau == INF or nv + togo[d + 1, t // C] <= tau):
                     if dst[t] == INF:
                         out[n] = t
                         n += 1
@@ -118,7 +120,7 @@ def clear(V, reached, n_reached):  # pragma: no cover
 @njit(cache=True, nogil=True)
 def forward_sparse(ids, val, pred, opt, fr, fl, fw, fm, fc, start, table, where, used, dims, off_next, work_next,
                    is_off, off_cost, inc_off, inc_work, opt_start, opt_cls, opt_units, opt_axis, opt_stride,
-                   opt_dim, opt_allowed, need, opt_cost):  # pragma: no cover
+                   opt_dim, opt_allowed, need, opt_cost, togo, tau):  # pragma: no cover
     """The recurrence of `forward` over the reached states only, for state spaces too large to hold
     densely (Curtois Instance19 with its N count tracked: 1.1 M states a day, under 1 % of them
     reached). Day d's reached states are entries start[d] .. start[d + 1] - 1 of ids (the state, as
@@ -170,7 +172,7 @@ def forward_sparse(ids, val, pred, opt, fr, fl, fw, fm, fc, start, table, where,
             # the relaxation is written out twice (off, work), as in `forward`: as a numba function
             # (inline="always", returning the new entry and the status) the pass took 0.11 s against
             # 0.023 s (Curtois Instance19, employee A, its N count tracked)
-            if ro >= 0 and m >= need[(nd + ro) * L]:
+            if ro >= 0 and m >= need[(nd + ro) * L] and (tau == INF or v + oc + togo[d + 1, (here + (ro - r) * sR - l * sL) // sM] <= tau):
                 t = here + (ro - r) * sR - l * sL
                 nv = v + oc
                 h = t * 2654435761
@@ -227,6 +229,8 @@ def forward_sparse(ids, val, pred, opt, fr, fl, fw, fm, fc, start, table, where,
                     c2 = c + opt_stride[k]
                 t = rw * sR + opt_cls[k] * sL + w2 * sW + m2 * sM + c2
                 nv = v + opt_cost[k]
+                if tau != INF and nv + togo[d + 1, t // sM] > tau:
+                    continue
                 h = t * 2654435761
                 s = (h ^ (h >> 29)) & mask
                 while True:
@@ -272,3 +276,49 @@ def forward_sparse(ids, val, pred, opt, fr, fl, fw, fm, fc, start, table, where,
             return status
         start[d + 2] = b1 + n
     return 0
+
+
+@njit(cache=True, nogil=True)
+def backward(togo, dims, lo, off_next, work_next, is_off, off_cost, inc_off, inc_work, opt_start, opt_cls,
+             opt_units, opt_allowed, need, opt_cost):  # pragma: no cover
+    """togo[d][s]: the least cost of days d .. H - 1 from state s (run state, class, weekends, minute
+    units, as `forward`'s states without the counts) to an end of at least `lo` minute units, INF
+    where there is none: the per-type maxima relaxed, so a lower bound for every tracked state with
+    those four fields. `forward` and `forward_sparse` prune by it."""
+    H = togo.shape[0] - 1
+    R, L, nW, nM = dims[0], dims[1], dims[2], dims[3]
+    sW = nM
+    sL = nW * sW
+    sR = L * sL
+    for s in range(R * sR):
+        togo[H, s] = 0.0 if s % nM >= lo else INF
+    for d in range(H - 1, -1, -1):
+        nxt = togo[d + 1]
+        cur = togo[d]
+        oc = off_cost[d]
+        for r in range(R):
+            ro = off_next[r]
+            rw = work_next[r]
+            inc = inc_off[d] if is_off[r] else inc_work[d]
+            for l in range(L):
+                dead = need[(d * R + r) * L + l]
+                for w in range(nW):
+                    base = r * sR + l * sL + w * sW
+                    for m in range(nM):
+                        if m < dead:
+                            cur[base + m] = INF
+                            continue
+                        best = INF
+                        if ro >= 0:
+                            best = nxt[ro * sR + w * sW + m] + oc
+                        if rw >= 0 and w + inc < nW:
+                            for k in range(opt_start[d], opt_start[d + 1]):
+                                if not opt_allowed[k, l]:
+                                    continue
+                                m2 = m + opt_units[k]
+                                if m2 >= nM:
+                                    continue
+                                v = nxt[rw * sR + opt_cls[k] * sL + (w + inc) * sW + m2] + opt_cost[k]
+                                if v < best:
+                                    best = v
+                        cur[base + m] = best

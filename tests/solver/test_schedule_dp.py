@@ -217,3 +217,47 @@ def test_dropping_states_that_cannot_reach_the_minimum_minutes_changes_no_price(
                 [own + sum(cover_cost[ci] for ci in col) for col, own in b[0]])
             if not pruned.tracked:  # both passes were dense: the pruned one reached fewer states
                 assert reached_pruned < reached_full
+
+
+@curtois
+@pytest.mark.parametrize("n", [8, 13])
+def test_pruning_tracked_passes_by_the_cost_to_go_changes_no_price(monkeypatch, n):
+    # once counts are tracked, a pass enters only states within a slack of the relaxed optimum by
+    # `backward`'s cost to go, widening it when nothing ends there; the same DP with that slack
+    # infinite from the start must price alike
+    p = load_document(instance_path(n).read_text())
+    rng = random.Random(n)
+    tracked_seen = narrowed = 0
+    for e in rng.sample(range(len(p.employees)), 4):
+        pruned, full = ScheduleDP.build(p, e), ScheduleDP.build(p, e)
+        capped = {o.shift for day in pruned.opts for o in day if o.kind >= 0}
+        for _ in range(3):
+            # paying most for the capped types makes the relaxed best path break their maxima
+            cover_cost = {o.ci: -rng.choice([100.0, 60.0]) if o.shift in capped else -rng.choice([0.0, 1.0, 30.0])
+                          for day in pruned.opts for o in day}
+            a = pruned.price(cover_cost)
+            monkeypatch.setattr(schedule_dp, "PRUNE_UNTIL", -1.0)
+            b = full.price(cover_cost)
+            monkeypatch.undo()
+            assert a[1] == pytest.approx(b[1]) and a[2] == b[2]
+            assert a[0] and b[0]
+            value = [own + sum(cover_cost[ci] for ci in col) for col, own in (a[0][-1], b[0][-1])]
+            assert value[0] == pytest.approx(value[1])
+            tracked_seen += bool(pruned.tracked)
+            if pruned.tracked:
+                relaxed = pruned._togo([[o.own + cover_cost.get(o.ci, 0.0) for o in day] for day in pruned.opts])[0, 0]
+                narrowed += a[1] - pruned.constant > relaxed + 1e-6  # the tracked optimum lies above it
+    assert tracked_seen and narrowed
+
+
+@curtois
+def test_the_cost_to_go_from_the_start_is_the_relaxed_optimum():
+    p = load_document(instance_path(13).read_text())
+    rng = random.Random(13)
+    for e in (0, 57, 88):
+        dp = ScheduleDP.build(p, e)
+        cost = [[o.own - rng.uniform(0, 100) for o in day] for day in dp.opts]
+        values, _ = dp._best_ends(cost, 1, tracked=[])
+        togo = dp._togo(cost)
+        assert togo[0, 0] == pytest.approx(values[-1])
+        assert togo.shape == (dp.H + 1, dp.cells) and (togo[-1] == 0).sum() > 0
