@@ -209,6 +209,7 @@ class ScheduleDP:
         self.caps = [lim["max_shifts"][s] for s in capped]
         self.tracked: list[int] = []  # kinds whose count is part of the state, in axis order
         self.untrackable: set[int] = set()  # kinds whose count took the sparse pass past its room
+        self._last_rise = 0.0  # the last tracked optimum less the relaxed one (`_tracked_ends`)
         kind_of = {s: i for i, s in enumerate(capped)}
         for os_ in opts.values():
             for o in os_:
@@ -369,11 +370,12 @@ class ScheduleDP:
 
     def _togo(self, cost: list[list[float]]) -> np.ndarray:
         """togo[d][state without counts]: the least cost of the days from d on, the per-type maxima
-        relaxed (`backward`)."""
+        relaxed (`backward`), for the states the last pass, which must be the one without counts,
+        reached; INF for the others, which no pass reaches."""
         togo = np.empty((self.H + 1, self.cells))
-        backward(togo, np.array(self._shape([]), dtype=np.int64), self.lo_u, self._off_next, self._work_next,
-                 self.is_off, self._off_cost, self._inc_off, self._inc_work, self._opt_start, self._opt_cls,
-                 self._opt_units, self._opt_allowed, self._need, self._flat_cost(cost))
+        backward(togo, self._values, np.array(self._shape([]), dtype=np.int64), self.lo_u, self._off_next,
+                 self._work_next, self.is_off, self._off_cost, self._inc_off, self._inc_work, self._opt_start,
+                 self._opt_cls, self._opt_units, self._opt_allowed, self._flat_cost(cost))
         return togo
 
     def _forward(self, cost: list[list[float]], tracked: list[int] | None = None,
@@ -385,6 +387,7 @@ class ScheduleDP:
         shape = self._shape(tracked)
         V, pred_state, pred_opt, reached, n_reached = _SCRATCH.arrays(self.H + 1, math.prod(shape))
         self._preds = (pred_state, pred_opt, shape)
+        self._values = V  # (the thread's scratch, as the predecessors)
         forward(V, pred_state, pred_opt, reached, n_reached, *self._kernel_args(cost, tracked, prune=prune))
         return list(V.reshape(self.H + 1, *shape))
 
@@ -468,14 +471,15 @@ class ScheduleDP:
         """The capped kinds whose maximum `plan` breaks."""
         return [int(j) for j in np.flatnonzero(self._schedule(plan)[2] > caps)] if len(caps) else []
 
-    def _tracked_ends(self, cost: list[list[float]], paths: int, caps: np.ndarray, relaxed: float
+    def _tracked_ends(self, cost: list[list[float]], paths: int, caps: np.ndarray, togo: np.ndarray
                       ) -> tuple[list[float], Callable[[int], list[int | None]], list[int]]:
-        """`_best_ends` with the tracked counts in the state, each pass entering only the states that
-        can still end within a slack of the relaxed optimum `relaxed` (`backward`'s cost to go), the
-        slack widened whenever nothing does; more counts tracked while the best path breaks a maximum.
-        The values, paths, and the maxima the best path still breaks (those that could not be tracked)."""
-        togo = self._togo(cost)
-        slack = PRUNE_START
+        """`_best_ends` with the tracked counts in the state, more of them tracked while the best path
+        breaks a maximum. Each pass enters only the states that can still end within a slack of the
+        relaxed optimum (by `togo`, the cost to go without counts): at first a little more than the last
+        pricing's optimum rose above its relaxed one, widened whenever nothing ends within it. The
+        values, paths, and the maxima the best path still breaks (those that could not be tracked)."""
+        relaxed = float(togo[0, 0])
+        slack = max(PRUNE_START, PRUNE_GROWTH * self._last_rise)
         before = list(self.tracked)
         while True:
             tau = relaxed + slack if slack <= PRUNE_UNTIL else INF
@@ -497,6 +501,7 @@ class ScheduleDP:
             broken = self._broken(path(len(values) - 1), caps)
             before = list(self.tracked)
             if not broken or not self._track(broken):
+                self._last_rise = values[-1] - relaxed
                 return values, path, broken
 
     def price(self, cover_cost: dict[int, float], paths: int = 5) -> tuple[list[tuple[frozenset, float]], float, bool]:
@@ -515,9 +520,12 @@ class ScheduleDP:
             return [], INF, True  # no schedule at all keeps the run, weekend and minutes rules
         broken = self._broken(path(len(values) - 1), caps)
         if broken:
-            self._track(broken)
+            if not self.tracked:
+                self._track(broken)
+            # (with counts already tracked, only those the next pass's best path breaks join them: the
+            # relaxed path often breaks maxima that tracking one count settles)
             if self.tracked:
-                values, path, broken = self._tracked_ends(cost, paths, caps, relaxed=values[-1])
+                values, path, broken = self._tracked_ends(cost, paths, caps, self._togo(cost))
                 if not values:
                     return [], INF, True  # no schedule keeps the tracked maxima
         bound = self.constant + values[-1]

@@ -279,46 +279,48 @@ def forward_sparse(ids, val, pred, opt, fr, fl, fw, fm, fc, start, table, where,
 
 
 @njit(cache=True, nogil=True)
-def backward(togo, dims, lo, off_next, work_next, is_off, off_cost, inc_off, inc_work, opt_start, opt_cls,
-             opt_units, opt_allowed, need, opt_cost):  # pragma: no cover
+def backward(togo, V, dims, lo, off_next, work_next, is_off, off_cost, inc_off, inc_work, opt_start, opt_cls,
+             opt_units, opt_allowed, opt_cost):  # pragma: no cover
     """togo[d][s]: the least cost of days d .. H - 1 from state s (run state, class, weekends, minute
-    units, as `forward`'s states without the counts) to an end of at least `lo` minute units, INF
-    where there is none: the per-type maxima relaxed, so a lower bound for every tracked state with
-    those four fields. `forward` and `forward_sparse` prune by it."""
+    units, as `forward`'s states without the counts) to an end of at least `lo` minute units: the
+    per-type maxima relaxed, so a lower bound for every tracked state with those four fields. Only for
+    the states `forward` without counts reached (V[d][s] finite; it drops those that cannot reach the
+    minimum), INF for the others: no pass with counts reaches a state whose fields none reached.
+    `forward` and `forward_sparse` prune by it."""
     H = togo.shape[0] - 1
     R, L, nW, nM = dims[0], dims[1], dims[2], dims[3]
     sW = nM
     sL = nW * sW
     sR = L * sL
     for s in range(R * sR):
-        togo[H, s] = 0.0 if s % nM >= lo else INF
+        togo[H, s] = 0.0 if s % nM >= lo and V[H, s] < INF else INF
     for d in range(H - 1, -1, -1):
         nxt = togo[d + 1]
         cur = togo[d]
+        here = V[d]
         oc = off_cost[d]
-        for r in range(R):
+        for s in range(R * sR):
+            if here[s] == INF:
+                cur[s] = INF
+                continue
+            r = s // sR
+            l = (s // sL) % L
+            w = (s // sW) % nW
+            m = s % nM
+            best = INF
             ro = off_next[r]
+            if ro >= 0:
+                best = nxt[ro * sR + w * sW + m] + oc
             rw = work_next[r]
-            inc = inc_off[d] if is_off[r] else inc_work[d]
-            for l in range(L):
-                dead = need[(d * R + r) * L + l]
-                for w in range(nW):
-                    base = r * sR + l * sL + w * sW
-                    for m in range(nM):
-                        if m < dead:
-                            cur[base + m] = INF
-                            continue
-                        best = INF
-                        if ro >= 0:
-                            best = nxt[ro * sR + w * sW + m] + oc
-                        if rw >= 0 and w + inc < nW:
-                            for k in range(opt_start[d], opt_start[d + 1]):
-                                if not opt_allowed[k, l]:
-                                    continue
-                                m2 = m + opt_units[k]
-                                if m2 >= nM:
-                                    continue
-                                v = nxt[rw * sR + opt_cls[k] * sL + (w + inc) * sW + m2] + opt_cost[k]
-                                if v < best:
-                                    best = v
-                        cur[base + m] = best
+            w2 = w + (inc_off[d] if is_off[r] else inc_work[d])
+            if rw >= 0 and w2 < nW:
+                for k in range(opt_start[d], opt_start[d + 1]):
+                    if not opt_allowed[k, l]:
+                        continue
+                    m2 = m + opt_units[k]
+                    if m2 >= nM:
+                        continue
+                    v = nxt[rw * sR + opt_cls[k] * sL + w2 * sW + m2] + opt_cost[k]
+                    if v < best:
+                        best = v
+            cur[s] = best

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 
+import numpy as np
 import pytest
 
 from service.solver.colgen import _Pricer
@@ -238,14 +239,15 @@ def test_pruning_tracked_passes_by_the_cost_to_go_changes_no_price(monkeypatch, 
             a = pruned.price(cover_cost)
             monkeypatch.setattr(schedule_dp, "PRUNE_UNTIL", -1.0)
             b = full.price(cover_cost)
-            monkeypatch.undo()
+            monkeypatch.setattr(schedule_dp, "PRUNE_UNTIL", 1e4)
             assert a[1] == pytest.approx(b[1]) and a[2] == b[2]
             assert a[0] and b[0]
             value = [own + sum(cover_cost[ci] for ci in col) for col, own in (a[0][-1], b[0][-1])]
             assert value[0] == pytest.approx(value[1])
             tracked_seen += bool(pruned.tracked)
             if pruned.tracked:
-                relaxed = pruned._togo([[o.own + cover_cost.get(o.ci, 0.0) for o in day] for day in pruned.opts])[0, 0]
+                cost = [[o.own + cover_cost.get(o.ci, 0.0) for o in day] for day in pruned.opts]
+                relaxed = pruned._best_ends(cost, 1, tracked=[])[0][-1]
                 narrowed += a[1] - pruned.constant > relaxed + 1e-6  # the tracked optimum lies above it
     assert tracked_seen and narrowed
 
@@ -258,6 +260,12 @@ def test_the_cost_to_go_from_the_start_is_the_relaxed_optimum():
         dp = ScheduleDP.build(p, e)
         cost = [[o.own - rng.uniform(0, 100) for o in day] for day in dp.opts]
         values, _ = dp._best_ends(cost, 1, tracked=[])
+        reached = dp._values.copy()
         togo = dp._togo(cost)
         assert togo[0, 0] == pytest.approx(values[-1])
-        assert togo.shape == (dp.H + 1, dp.cells) and (togo[-1] == 0).sum() > 0
+        # every reached state's value plus its cost to go bounds the optimum from above, and the best
+        # ones meet it; states the forward pass did not reach get no cost to go
+        total = reached + togo
+        assert np.nanmin(np.where(np.isfinite(total), total, np.nan), axis=1) == pytest.approx(
+            np.full(dp.H + 1, values[-1]))
+        assert np.isinf(togo[~np.isfinite(reached)]).all()
