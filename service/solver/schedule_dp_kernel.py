@@ -172,9 +172,9 @@ def forward_sparse(ids, val, pred, opt, fr, fl, fw, fm, fc, start, table, where,
             # the relaxation is written out twice (off, work), as in `forward`: as a numba function
             # (inline="always", returning the new entry and the status) the pass took 0.11 s against
             # 0.023 s (Curtois Instance19, employee A, its N count tracked)
-            if ro >= 0 and m >= need[(nd + ro) * L] and (tau == INF or v + oc + togo[d + 1, (here + (ro - r) * sR - l * sL) // sM] <= tau):
-                t = here + (ro - r) * sR - l * sL
-                nv = v + oc
+            t = here + (ro - r) * sR - l * sL
+            nv = v + oc
+            if ro >= 0 and m >= need[(nd + ro) * L] and (tau == INF or nv + togo[d + 1, t // sM] <= tau):
                 h = t * 2654435761
                 s = (h ^ (h >> 29)) & mask
                 while True:
